@@ -1,7 +1,57 @@
-"""rnabert: RNABERT embeddings and structural alignment of non-coding RNA, fast on CPU and GPU."""
+"""rnabert: RNABERT embeddings and structural alignment of non-coding RNA, fast on CPU and GPU.
+
+>>> import rnabert
+>>> model = rnabert.load_model("checkpoint.pt")          # or load_model() for the shipped weights
+>>> emb = rnabert.embed("examples/rfam_examples.fa", model=model)
+>>> hits = rnabert.align_many(emb, top_k=5)               # all-vs-all, 5 best partners each
+>>> aln = rnabert.align(emb[0], emb[1]); print(aln)
+
+Names are imported on first use, so ``import rnabert`` stays fast and torch is loaded only when the
+encoder is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from ._version import __version__
 from .backends import backends
-from .model.embeddings import Embeddings
 
-__all__ = ["__version__", "backends", "Embeddings"]
+# public name -> module that defines it
+_LAZY = {
+    "Embeddings": "rnabert.model.embeddings",
+    "RnaBert": "rnabert.model.bert",
+    "RnaBertConfig": "rnabert.model.config",
+    "load_model": "rnabert.model.checkpoint",
+    "save_model": "rnabert.model.checkpoint",
+    "embed": "rnabert.model.inference",
+    "AlignParams": "rnabert.align.params",
+    "Alignment": "rnabert.align.alignment",
+    "PairScores": "rnabert.align.pairscores",
+    "align": "rnabert.align.api",
+    "align_many": "rnabert.align.api",
+    "align_scores": "rnabert.align.api",
+    "align_scores_many": "rnabert.align.api",
+    "SeqRecord": "rnabert.seqs",
+    "read_fasta": "rnabert.seqs",
+    "write_fasta": "rnabert.seqs",
+    "read_stockholm": "rnabert.seqs",
+    "write_stockholm": "rnabert.seqs",
+    "tokenize": "rnabert.seqs",
+}
+
+__all__ = ["__version__", "backends", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rnabert' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,219 @@
+"""Turning sequences into per-base embeddings, fast: length-bucketed batches, windows past 440 nt."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+
+from ..seqs import SeqRecord, records_from
+from ..seqs.alphabet import _token_ids
+from .bert import RnaBert
+from .checkpoint import load_model
+from .embeddings import Embeddings
+
+ModelLike = Union[RnaBert, str, "os.PathLike[str]", None]
+
+DEFAULT_BATCH_TOKENS = 16384  # bases per forward pass: big enough to keep GEMMs efficient on CPU
+DEFAULT_MAX_BATCH = 512
+_CHUNK_SEQUENCES = 8192  # records read, tokenised and embedded at a time when streaming
+
+
+def resolve_device(device: Union[str, torch.device, None]) -> torch.device:
+    """"auto" → the first CUDA GPU torch can use, else the CPU."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device={device!r} requested but torch sees no CUDA GPU "
+                           f"(torch {torch.__version__}); use device='cpu' or 'auto'")
+    return dev
+
+
+def resolve_model(model: ModelLike, device: torch.device) -> RnaBert:
+    if model is None or isinstance(model, (str, os.PathLike)):
+        return load_model(model, device=device)
+    if not isinstance(model, RnaBert):
+        raise TypeError(f"model must be an RnaBert, a checkpoint path or None, got {type(model).__name__}")
+    if model.device != device:
+        model = model.to(device)
+    return model.eval()
+
+
+def window_starts(length: int, window: int, stride: int) -> np.ndarray:
+    """Start positions of overlapping windows of ``window`` bases covering ``length`` bases."""
+    if length <= window:
+        return np.zeros(1, dtype=np.int64)
+    starts = list(range(0, length - window + 1, stride))
+    if starts[-1] != length - window:
+        starts.append(length - window)
+    return np.asarray(starts, dtype=np.int64)
+
+
+def most_central_window(length: int, starts: np.ndarray, window: int) -> np.ndarray:
+    """For each base, the index of the window in which it is most central (ties: the earlier window).
+
+    Centrality of base p in window [s, s+W) is min(p - s, s + W - 1 - p): the context it sees on
+    its poorer side. Bases outside a window get -1 and never win.
+    """
+    p = np.arange(length)[None, :]
+    s = starts[:, None]
+    centrality = np.minimum(p - s, s + window - 1 - p)
+    centrality[(p < s) | (p >= s + window)] = -1
+    return np.argmax(centrality, axis=0)  # argmax returns the first maximum: deterministic ties
+
+
+def _plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch: int) -> List[List[int]]:
+    """Group items longest-first so each batch pads little and holds ≤ batch_tokens padded bases."""
+    order = sorted(range(len(lengths)), key=lambda k: (-lengths[k], k))
+    batches, current, current_max = [], [], 0
+    for k in order:
+        longest = max(current_max, lengths[k])
+        if current and (longest * (len(current) + 1) > batch_tokens or len(current) >= max_batch):
+            batches.append(current)
+            current, longest = [], lengths[k]
+        current.append(k)
+        current_max = longest
+    if current:
+        batches.append(current)
+    return batches
+
+
+@torch.inference_mode()
+def encode_ids(model: RnaBert, items: Sequence[np.ndarray], *, batch_tokens: int = DEFAULT_BATCH_TOKENS,
+               max_batch: int = DEFAULT_MAX_BATCH, progress=None) -> List[np.ndarray]:
+    """Final-layer embeddings of token-id arrays, each at most max_position_embeddings long.
+
+    Returns a list of float32 arrays (L_i, hidden), in the order of ``items``.
+    """
+    device = model.device
+    lengths = [len(x) for x in items]
+    out: List[Optional[np.ndarray]] = [None] * len(items)
+    for batch in _plan_batches(lengths, batch_tokens, max_batch):
+        width = lengths[batch[0]]
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        for row, k in enumerate(batch):
+            ids[row, : lengths[k]] = items[k]
+        ids_t = torch.from_numpy(ids).to(device, non_blocking=True)
+        mask = ids_t != 0
+        hidden = model(ids_t, mask).float().cpu().numpy()
+        for row, k in enumerate(batch):
+            out[k] = hidden[row, : lengths[k]]
+        if progress is not None:
+            progress.update(len(batch))
+    return out  # type: ignore[return-value]
+
+
+def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
+                  batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch: int = DEFAULT_MAX_BATCH,
+                  window: Optional[int] = None, stride: Optional[int] = None, progress=None) -> Embeddings:
+    """Embed records cleaned by ``records_from`` into one ragged block (windows past the model's limit)."""
+    limit = model.config.max_position_embeddings
+    window = limit if window is None else int(window)
+    if not 1 <= window <= limit:
+        raise ValueError(f"window must be in 1..{limit}, got {window}")
+    stride = max(1, window // 2) if stride is None else int(stride)
+    if not 1 <= stride <= window:
+        raise ValueError(f"stride must be in 1..window={window}, got {stride}")
+
+    # records_from already cleaned, validated and warned about these sequences: map letters to ids only.
+    token_ids = [_token_ids(r.seq.encode("ascii")) for r in records]
+    lengths = np.array([len(t) for t in token_ids], dtype=np.int64)
+    # Every sequence becomes one or more windows; a short one is a single window of itself.
+    pieces: List[np.ndarray] = []
+    plans: List[Tuple[int, np.ndarray]] = []  # per sequence: (first piece index, window starts)
+    for ids in token_ids:
+        starts = window_starts(len(ids), window, stride)
+        plans.append((len(pieces), starts))
+        pieces.extend(ids[s: s + window] for s in starts)
+
+    encoded = encode_ids(model, pieces, batch_tokens=batch_tokens, max_batch=max_batch, progress=None)
+
+    offsets = np.zeros(len(records) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = np.empty((int(offsets[-1]), model.config.hidden_size), dtype=np.float32)
+    for n, ((first, starts), length) in enumerate(zip(plans, lengths)):
+        dest = values[offsets[n]: offsets[n + 1]]
+        if len(starts) == 1:
+            dest[:] = encoded[first]
+            continue
+        choice = most_central_window(int(length), starts, window)
+        for w, s in enumerate(starts):
+            take = np.nonzero(choice == w)[0]
+            dest[take] = encoded[first + w][take - s]
+    if progress is not None:
+        progress.update(len(records))
+    return Embeddings(values, offsets, [r.name for r in records], [r.seq for r in records])
+
+
+def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] = "auto", *,
+          strict: bool = False, batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch: int = DEFAULT_MAX_BATCH,
+          window: Optional[int] = None, stride: Optional[int] = None, progress: Optional[bool] = None) -> Embeddings:
+    """Per-base RNABERT embeddings of RNA sequences.
+
+    Parameters
+    ----------
+    seqs : str, list of str, list of (name, seq), dict, SeqRecords, a FASTA/Stockholm path, or an iterator
+        Sequences (T read as U, lower case accepted, alignment gaps removed; IUPAC ambiguity codes
+        become MASK with a warning, other characters are an error naming the sequence and position).
+    model : RnaBert, checkpoint path, or None
+        None loads the weights shipped with the package.
+    device : "auto", "cpu", "cuda", ...
+        Where the encoder runs.
+    strict : bool
+        Make ambiguous bases an error instead of MASK.
+    batch_tokens, max_batch : int
+        A forward pass holds at most ``batch_tokens`` padded bases and ``max_batch`` sequences;
+        sequences are sorted by length so batches pad little.
+    window, stride : int, optional
+        Sequences longer than ``window`` (default: the model's 440 positions) are embedded in windows
+        ``stride`` apart (default window // 2); each base is taken from the window where it is most
+        central.
+    progress : bool, optional
+        Show a progress bar (default: only for more than 2,000 sequences).
+
+    Returns
+    -------
+    Embeddings
+        values float32 (total_len, 120), offsets int64 (n + 1,), names, sequences.
+    """
+    dev = resolve_device(device)
+    net = resolve_model(model, dev)
+    bar = None
+    if isinstance(seqs, Embeddings):
+        raise TypeError("seqs is already an Embeddings block; pass it to the aligner directly")
+    sized = len(seqs) if hasattr(seqs, "__len__") and not isinstance(seqs, (str, bytes, os.PathLike)) else None
+    if progress or (progress is None and sized is not None and sized > 2000):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sized, unit="seq", desc="embed", smoothing=0.1, dynamic_ncols=True)
+    parts = []
+    try:
+        records = records_from(seqs, strict=strict)
+        while True:
+            chunk = list(itertools.islice(records, _CHUNK_SEQUENCES))
+            if not chunk:
+                break
+            parts.append(embed_records(net, chunk, batch_tokens=batch_tokens,
+                                       max_batch=max_batch, window=window, stride=stride, progress=bar))
+    finally:
+        if bar is not None:
+            bar.close()
+    if not parts:
+        raise ValueError("no sequences to embed")
+    return parts[0] if len(parts) == 1 else Embeddings.concatenate(parts)
+
+
+def iter_embedded_chunks(seqs, model: RnaBert, *, chunk: int = _CHUNK_SEQUENCES, strict: bool = False,
+                         **kwargs) -> Iterator[Embeddings]:
+    """Embed a stream of sequences chunk by chunk (for inputs too large to hold at once)."""
+    records = records_from(seqs, strict=strict)
+    while True:
+        part = list(itertools.islice(records, chunk))
+        if not part:
+            return
+        yield embed_records(model, part, **kwargs)
+
