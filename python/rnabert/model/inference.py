@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import itertools
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 
-from ..seqs import SeqRecord, records_from
-from ..seqs.alphabet import _token_ids
+from ..seqs import SeqRecord, records_from, token_ids_of_clean
 from .bert import RnaBert
 from .checkpoint import load_model
 from .embeddings import Embeddings
 
 ModelLike = Union[RnaBert, str, "os.PathLike[str]", None]
 
-DEFAULT_BATCH_TOKENS = 16384  # bases per forward pass: big enough to keep GEMMs efficient on CPU
+DEFAULT_BATCH_TOKENS = 4096  # bases per CPU forward pass: one such batch per core stays in cache
+DEFAULT_BATCH_TOKENS_GPU = 65536  # a GPU wants large batches to fill its SMs
 DEFAULT_MAX_BATCH = 512
 _CHUNK_SEQUENCES = 8192  # records read, tokenised and embedded at a time when streaming
 
@@ -82,33 +83,52 @@ def _plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch: int) -> 
     return batches
 
 
-@torch.inference_mode()
-def encode_ids(model: RnaBert, items: Sequence[np.ndarray], *, batch_tokens: int = DEFAULT_BATCH_TOKENS,
+def encode_ids(model: RnaBert, items: Sequence[np.ndarray], *, batch_tokens: Optional[int] = None,
                max_batch: int = DEFAULT_MAX_BATCH, progress=None) -> List[np.ndarray]:
     """Final-layer embeddings of token-id arrays, each at most max_position_embeddings long.
 
-    Returns a list of float32 arrays (L_i, hidden), in the order of ``items``.
+    Returns a list of float32 arrays (L_i, hidden), in the order of ``items``. The batching depends
+    only on the lengths, never on timing, so results do not depend on thread scheduling.
     """
     device = model.device
+    if batch_tokens is None:
+        batch_tokens = DEFAULT_BATCH_TOKENS if device.type == "cpu" else DEFAULT_BATCH_TOKENS_GPU
     lengths = [len(x) for x in items]
     out: List[Optional[np.ndarray]] = [None] * len(items)
-    for batch in _plan_batches(lengths, batch_tokens, max_batch):
+
+    def run(batch: List[int]) -> None:
         width = lengths[batch[0]]
         ids = np.zeros((len(batch), width), dtype=np.int64)
         for row, k in enumerate(batch):
             ids[row, : lengths[k]] = items[k]
-        ids_t = torch.from_numpy(ids).to(device, non_blocking=True)
-        mask = ids_t != 0
-        hidden = model(ids_t, mask).float().cpu().numpy()
+        with torch.inference_mode():
+            ids_t = torch.from_numpy(ids).to(device, non_blocking=True)
+            hidden = model(ids_t, ids_t != 0).float().cpu().numpy()
         for row, k in enumerate(batch):
             out[k] = hidden[row, : lengths[k]]
         if progress is not None:
             progress.update(len(batch))
+
+    batches = _plan_batches(lengths, batch_tokens, max_batch)
+    workers = torch.get_num_threads() if device.type == "cpu" else 1
+    if workers <= 1 or len(batches) < 2:
+        for batch in batches:
+            run(batch)
+        return out  # type: ignore[return-value]
+    # The layers are narrow (120 wide, heads of 10): one batch per core, each op on one thread,
+    # beats splitting every small GEMM across cores. torch releases the GIL inside its ops.
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            for _ in pool.map(run, batches):
+                pass
+    finally:
+        torch.set_num_threads(workers)
     return out  # type: ignore[return-value]
 
 
 def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
-                  batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch: int = DEFAULT_MAX_BATCH,
+                  batch_tokens: Optional[int] = None, max_batch: int = DEFAULT_MAX_BATCH,
                   window: Optional[int] = None, stride: Optional[int] = None, progress=None) -> Embeddings:
     """Embed records cleaned by ``records_from`` into one ragged block (windows past the model's limit)."""
     limit = model.config.max_position_embeddings
@@ -120,7 +140,7 @@ def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
         raise ValueError(f"stride must be in 1..window={window}, got {stride}")
 
     # records_from already cleaned, validated and warned about these sequences: map letters to ids only.
-    token_ids = [_token_ids(r.seq.encode("ascii")) for r in records]
+    token_ids = [token_ids_of_clean(r.seq) for r in records]
     lengths = np.array([len(t) for t in token_ids], dtype=np.int64)
     # Every sequence becomes one or more windows; a short one is a single window of itself.
     pieces: List[np.ndarray] = []
@@ -150,7 +170,7 @@ def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
 
 
 def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] = "auto", *,
-          strict: bool = False, batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch: int = DEFAULT_MAX_BATCH,
+          strict: bool = False, batch_tokens: Optional[int] = None, max_batch: int = DEFAULT_MAX_BATCH,
           window: Optional[int] = None, stride: Optional[int] = None, progress: Optional[bool] = None) -> Embeddings:
     """Per-base RNABERT embeddings of RNA sequences.
 
