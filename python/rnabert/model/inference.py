@@ -209,7 +209,7 @@ def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] 
     if progress or (progress is None and sized is not None and sized > 2000):
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sized, unit="seq", desc="embed", smoothing=0.1, dynamic_ncols=True)
+        bar = tqdm(total=sized, unit="seq", desc="embed", smoothing=0.1, dynamic_ncols=True, delay=1.0)
     parts = []
     try:
         records = records_from(seqs, strict=strict)
