@@ -1,0 +1,463 @@
+// The CPU engine over embedded sequences: similarity strips (SIMD) fused with the DP, threads over pairs
+// ordered by cost, and the all-vs-all tile stream.
+#include "engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <queue>
+#include <stdexcept>
+#include <string>
+
+#include "cpu_features.h"
+#include "dp_kernel.h"
+#include "parallel.h"
+#include "similarity.h"
+
+namespace rnabert {
+
+int resolve_threads(int threads) {
+  if (threads > 0) return threads;
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc > 0 ? (int)hc : 1;
+}
+
+namespace {
+
+constexpr int kStripRows = 16;   // rows of A per similarity strip fed to the DP
+constexpr int64_t kPad = 16;     // B^T rows padded to a multiple of the widest SIMD width
+
+void check_set(const SeqSet& s, const char* name) {
+  if (s.n < 1) throw std::invalid_argument(std::string(name) + ": needs at least one sequence");
+  if (s.dim < 1) throw std::invalid_argument(std::string(name) + ": embedding width must be >= 1");
+  if (s.offsets[0] != 0) throw std::invalid_argument(std::string(name) + ": offsets must start at 0");
+  for (int64_t k = 0; k < s.n; ++k) {
+    const int64_t len = s.offsets[k + 1] - s.offsets[k];
+    if (len <= 0)
+      throw std::invalid_argument(std::string(name) + ": offsets must be strictly increasing (sequence " +
+                                  std::to_string(k) + " is empty)");
+    if (len > (int64_t)1 << 24)
+      throw std::invalid_argument(std::string(name) + ": sequence " + std::to_string(k) + " is too long");
+  }
+}
+
+// NaN or inf in a sequence that will be used would poison its scores silently: refuse it.
+void check_finite(const SeqSet& s, const std::vector<char>& used, const char* name) {
+  for (int64_t q = 0; q < s.n; ++q) {
+    if (!used.empty() && !used[q]) continue;
+    const float* v = s.values + s.offsets[q] * s.dim;
+    const int64_t len = (s.offsets[q + 1] - s.offsets[q]) * s.dim;
+    float acc = 0.0f;
+    for (int64_t k = 0; k < len; ++k) acc += v[k] * 0.0f;  // NaN * 0 and inf * 0 are NaN
+    if (acc != acc) {
+      for (int64_t k = 0; k < len; ++k)
+        if (!std::isfinite(v[k]))
+          throw std::invalid_argument(std::string(name) + ": embeddings contain NaN or inf (sequence " +
+                                      std::to_string(q) + ", row " + std::to_string(s.offsets[q] + k / s.dim) +
+                                      ")");
+    }
+  }
+}
+
+// Which sequences of each side the pairs touch (empty vector: all).
+std::vector<char> used_by(const int64_t* pairs, int64_t m, int64_t n, int side) {
+  std::vector<char> used(n, 0);
+  for (int64_t k = 0; k < m; ++k) used[pairs[2 * k + side]] = 1;
+  return used;
+}
+
+// B transposed and padded, per sequence: component k of base j of sequence s is
+// data[start[s] + k * ld[s] + j]. Built once per call (O(total_len * dim)), shared by all workers.
+struct Transposed {
+  std::vector<float> data;
+  std::vector<int64_t> start, ld;
+};
+
+uint32_t bf16_bits(float x) {  // round to nearest even (inputs are finite)
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+}
+
+uint32_t bf16_pair(const float* v, int64_t k, int64_t dim) {
+  const uint32_t lo = bf16_bits(v[2 * k]);
+  const uint32_t hi = 2 * k + 1 < dim ? bf16_bits(v[2 * k + 1]) : 0u;
+  return lo | (hi << 16);
+}
+
+Transposed transpose_set(const SeqSet& s, const std::vector<char>& used, bool bf16) {
+  if (bf16) {  // [pair][column] words of two bf16, zero padding
+    Transposed t;
+    const int64_t npairs = (s.dim + 1) / 2;
+    t.start.resize(s.n);
+    t.ld.resize(s.n);
+    int64_t total = 0;
+    for (int64_t k = 0; k < s.n; ++k) {
+      const int64_t len = s.offsets[k + 1] - s.offsets[k];
+      t.ld[k] = (len + kPad - 1) / kPad * kPad;
+      t.start[k] = total;
+      if (used.empty() || used[k]) total += t.ld[k] * npairs;
+    }
+    t.data.assign(total, 0.0f);
+    for (int64_t k = 0; k < s.n; ++k) {
+      if (!used.empty() && !used[k]) continue;
+      const int64_t len = s.offsets[k + 1] - s.offsets[k];
+      uint32_t* dst = reinterpret_cast<uint32_t*>(t.data.data() + t.start[k]);
+      for (int64_t j = 0; j < len; ++j) {
+        const float* row = s.values + (s.offsets[k] + j) * s.dim;
+        for (int64_t p = 0; p < npairs; ++p) dst[p * t.ld[k] + j] = bf16_pair(row, p, s.dim);
+      }
+    }
+    return t;
+  }
+  Transposed t;
+  t.start.resize(s.n);
+  t.ld.resize(s.n);
+  int64_t total = 0;
+  for (int64_t k = 0; k < s.n; ++k) {
+    const int64_t len = s.offsets[k + 1] - s.offsets[k];
+    t.ld[k] = (len + kPad - 1) / kPad * kPad;
+    t.start[k] = total;
+    if (used.empty() || used[k]) total += t.ld[k] * s.dim;
+  }
+  t.data.assign(total, 0.0f);
+  for (int64_t k = 0; k < s.n; ++k) {
+    if (!used.empty() && !used[k]) continue;
+    const int64_t len = s.offsets[k + 1] - s.offsets[k];
+    const float* src = s.values + s.offsets[k] * s.dim;
+    float* dst = t.data.data() + t.start[k];
+    for (int64_t j = 0; j < len; ++j)
+      for (int64_t c = 0; c < s.dim; ++c) dst[c * t.ld[k] + j] = src[j * s.dim + c];
+  }
+  return t;
+}
+
+struct Problem {
+  const SeqSet* a;
+  const SeqSet* b;
+  const Transposed* bt;
+  EngineParams p;
+  StripKernel strip;
+  SoftKernel soft;
+  SimdLevel level;
+  const float* avals;  // rows of A as the strip kernel reads them (fp32, or packed bf16 pairs)
+  int64_t astride;     // words per row
+  int kdim;            // the kernel's inner dimension (dim, or pairs)
+  std::vector<float> apacked;
+};
+
+struct EmbFill {
+  StripKernel kernel;
+  const float* arows;
+  int dim;
+  const float* bt;
+  int64_t ldb;
+  float scale, bias;
+  int64_t astride;
+};
+
+void emb_fill(void* ctx, int i0, int rows, float* out, int64_t ldo) {
+  const EmbFill& f = *static_cast<const EmbFill*>(ctx);
+  f.kernel(f.arows + (int64_t)i0 * f.astride, f.astride, rows, f.bt, f.ldb, f.dim, f.scale, f.bias, out, ldo);
+}
+
+template <bool kTrace>
+DpEnd dp_pair(const Problem& pr, int64_t qa, int64_t tb_, DpWork& w) {
+  const SeqSet& a = *pr.a;
+  const int L1 = (int)(a.offsets[qa + 1] - a.offsets[qa]);
+  const int L2 = (int)(pr.b->offsets[tb_ + 1] - pr.b->offsets[tb_]);
+  EmbFill f{pr.strip, pr.avals + a.offsets[qa] * pr.astride, pr.kdim, pr.bt->data.data() + pr.bt->start[tb_],
+            pr.bt->ld[tb_], pr.p.scale, pr.p.bias, pr.astride};
+  return dp_run<kTrace>(L1, L2, pr.p.scoring, pr.level, &emb_fill, &f, f.ldb, w);
+}
+
+float soft_pair(const Problem& pr, int64_t qa, int64_t tb_, DpWork& w) {
+  const SeqSet& a = *pr.a;
+  const int L1 = (int)(a.offsets[qa + 1] - a.offsets[qa]);
+  const int L2 = (int)(pr.b->offsets[tb_ + 1] - pr.b->offsets[tb_]);
+  const int64_t ldb = pr.bt->ld[tb_];
+  const float* bt = pr.bt->data.data() + pr.bt->start[tb_];
+  const float* arows = pr.avals + a.offsets[qa] * pr.astride;
+  const int64_t need = kStripRows * ldb + 5 * ldb;
+  if ((int64_t)w.full.size() < need) w.full.resize(need);
+  float* strip = w.full.data();
+  float* tmp = strip + kStripRows * ldb;
+  float* col = tmp + ldb;
+  std::fill(col, col + 4 * ldb, 0.0f);
+  double row_acc = 0.0;
+  const float shift = std::fabs(pr.p.soft_scale);  // the largest s of unit vectors
+  for (int i0 = 0; i0 < L1; i0 += kStripRows) {
+    const int rows = std::min(kStripRows, L1 - i0);
+    pr.strip(arows + (int64_t)i0 * pr.astride, pr.astride, rows, bt, ldb, pr.kdim, pr.p.soft_scale, 0.0f, strip, ldb);
+    pr.soft(strip, rows, L2, ldb, shift, tmp, col, &row_acc);
+  }
+  double num = row_acc, ab = 0.0;
+  for (int j = 0; j < L2; ++j) {
+    const double inv_c = 1.0 / (double)col[j];
+    num += ((double)col[ldb + j] - (double)col[2 * ldb + j]) * inv_c;
+    ab += (double)col[3 * ldb + j] * inv_c;
+  }
+  return (float)(num / ((double)L1 + (double)L2 - ab));
+}
+
+Problem make_problem(const SeqSet& a, const SeqSet& b, const Transposed& bt, const EngineParams& p, int simd) {
+  if (a.dim != b.dim)
+    throw std::invalid_argument("targets: embedding width " + std::to_string(b.dim) + " differs from emb's " +
+                                std::to_string(a.dim));
+  const SimdLevel level = simd_level_now(simd);
+  Problem pr{&a, &b, &bt, p, strip_kernel(level), soft_kernel(level), level, a.values, a.dim, (int)a.dim, {}};
+  if (p.bf16) {
+#if defined(RNABERT_HAVE_X86_SIMD)
+    if (level != kAvx512 || !cpu_features().avx512_bf16)
+      throw std::invalid_argument("precision='bf16' needs a CPU with AVX512_BF16 (and the avx512 SIMD level)");
+    const int64_t npairs = (a.dim + 1) / 2, rows = a.offsets[a.n];
+    pr.apacked.resize(rows * npairs);
+    uint32_t* dst = reinterpret_cast<uint32_t*>(pr.apacked.data());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < npairs; ++k) dst[r * npairs + k] = bf16_pair(a.values + r * a.dim, k, a.dim);
+    pr.strip = &sim_strip_avx512_bf16;
+    pr.avals = pr.apacked.data();
+    pr.astride = npairs;
+    pr.kdim = (int)npairs;
+#else
+    throw std::invalid_argument("precision='bf16' needs an x86 build with AVX512_BF16");
+#endif
+  }
+  return pr;
+}
+
+// Pair indices ordered by cost L1*L2, largest first, so the dynamic queue ends on small tasks.
+std::vector<int64_t> order_by_cost(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m) {
+  std::vector<int64_t> order(m);
+  std::vector<int64_t> cost(m);
+  for (int64_t k = 0; k < m; ++k) {
+    const int64_t i = pairs[2 * k], j = pairs[2 * k + 1];
+    cost[k] = (a.offsets[i + 1] - a.offsets[i]) * (b.offsets[j + 1] - b.offsets[j]);
+  }
+  std::iota(order.begin(), order.end(), 0);
+  // Equal costs in (query, target) order: consecutive tasks then share sequences in cache.
+  std::sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+    if (cost[x] != cost[y]) return cost[x] > cost[y];
+    if (pairs[2 * x] != pairs[2 * y]) return pairs[2 * x] < pairs[2 * y];
+    if (pairs[2 * x + 1] != pairs[2 * y + 1]) return pairs[2 * x + 1] < pairs[2 * y + 1];
+    return x < y;
+  });
+  return order;
+}
+
+void check_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m) {
+  for (int64_t k = 0; k < m; ++k) {
+    const int64_t i = pairs[2 * k], j = pairs[2 * k + 1];
+    if (i < 0 || i >= a.n)
+      throw std::invalid_argument("pairs: row " + std::to_string(k) + " has query index " + std::to_string(i) +
+                                  " out of range [0, " + std::to_string(a.n) + ")");
+    if (j < 0 || j >= b.n)
+      throw std::invalid_argument("pairs: row " + std::to_string(k) + " has target index " + std::to_string(j) +
+                                  " out of range [0, " + std::to_string(b.n) + ")");
+  }
+}
+
+// Validates a pair list and its sequences; returns the targets it touches, transposed.
+Transposed prepare_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, bool bf16_wanted) {
+  check_set(a, "emb");
+  const bool same = a.values == b.values && a.offsets == b.offsets;
+  if (!same) check_set(b, "targets");
+  check_pairs(a, b, pairs, m);
+  const std::vector<char> used_b = used_by(pairs, m, b.n, 1);
+  const bool bf16 = bf16_wanted;
+  std::vector<char> used_a = used_by(pairs, m, a.n, 0);
+  if (same)
+    for (int64_t q = 0; q < a.n; ++q) used_a[q] |= used_b[q];
+  check_finite(a, used_a, "emb");
+  if (!same) check_finite(b, used_b, "targets");
+  return transpose_set(b, used_b, bf16);
+}
+
+// Runs fn(pair_index, worker_work) over the pairs, largest first.
+template <class Fn>
+void run_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, int threads, Fn&& fn,
+               std::vector<DpWork>& work) {
+  const std::vector<int64_t> order = order_by_cost(a, b, pairs, m);
+  const int workers = (int)std::min<int64_t>(resolve_threads(threads), std::max<int64_t>(m, 1));
+  if ((int)work.size() < workers) work.resize(workers);
+  parallel_tasks(m, workers, [&](int64_t t, int worker) { fn(order[t], work[worker]); });
+}
+
+}  // namespace
+
+void score_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
+                 int threads, int simd, float* out) {
+  const Transposed bt = prepare_pairs(a, b, pairs, m, p.bf16);
+  const Problem pr = make_problem(a, b, bt, p, simd);
+  std::vector<DpWork> work;
+  run_pairs(a, b, pairs, m, threads,
+            [&](int64_t k, DpWork& w) { out[k] = dp_pair<false>(pr, pairs[2 * k], pairs[2 * k + 1], w).score; }, work);
+}
+
+void soft_scores(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
+                 int threads, int simd, float* out) {
+  const Transposed bt = prepare_pairs(a, b, pairs, m, p.bf16);
+  const Problem pr = make_problem(a, b, bt, p, simd);
+  std::vector<DpWork> work;
+  run_pairs(a, b, pairs, m, threads,
+            [&](int64_t k, DpWork& w) { out[k] = soft_pair(pr, pairs[2 * k], pairs[2 * k + 1], w); }, work);
+}
+
+Paths align_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
+                  int threads, int simd) {
+  const Transposed bt = prepare_pairs(a, b, pairs, m, p.bf16);
+  const Problem pr = make_problem(a, b, bt, p, simd);
+  std::vector<DpWork> work;
+  const int workers = std::max(1, (int)std::min<int64_t>(resolve_threads(threads), std::max<int64_t>(m, 1)));
+  // Each worker appends its paths to its own buffer; where each pair's path lies is recorded and the
+  // buffers are stitched together in pair order at the end.
+  std::vector<std::vector<int32_t>> buf(workers);
+  std::vector<int64_t> where(m), len(m);
+  std::vector<int> owner(m);
+  Paths res;
+  res.scores.resize(m);
+  work.resize(workers);
+  const std::vector<int64_t> order = order_by_cost(a, b, pairs, m);
+  parallel_tasks(m, workers, [&](int64_t t, int worker) {
+    const int64_t k = order[t];
+    DpWork& w = work[worker];
+    const int64_t qa = pairs[2 * k], tb_ = pairs[2 * k + 1];
+    const DpEnd end = dp_pair<true>(pr, qa, tb_, w);
+    res.scores[k] = end.score;
+    const int L2 = (int)(b.offsets[tb_ + 1] - b.offsets[tb_]);
+    auto& out = buf[worker];
+    where[k] = (int64_t)out.size();
+    dp_traceback(L2, end, w, out);
+    len[k] = (int64_t)out.size() - where[k];
+    owner[k] = worker;
+  });
+  res.offsets.resize(m + 1);
+  res.offsets[0] = 0;
+  for (int64_t k = 0; k < m; ++k) res.offsets[k + 1] = res.offsets[k] + len[k] / 2;
+  res.path.resize(2 * res.offsets[m]);
+  for (int64_t k = 0; k < m; ++k)
+    std::copy(buf[owner[k]].begin() + where[k], buf[owner[k]].begin() + where[k] + len[k],
+              res.path.begin() + 2 * res.offsets[k]);
+  return res;
+}
+
+AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParams& p, AvaScore score,
+                     AvaOutput output, int64_t top_k, float min_score, int threads, int simd, float* dense_out,
+                     const std::function<void(int64_t, int64_t)>& progress) {
+  const bool self = b_or_null == nullptr;
+  const SeqSet& b = self ? a : *b_or_null;
+  check_set(a, "emb");
+  check_finite(a, {}, "emb");
+  if (!self) {
+    check_set(b, "targets");
+    check_finite(b, {}, "targets");
+  }
+  if (output == AvaOutput::kTopK && top_k < 1) throw std::invalid_argument("top_k must be >= 1");
+  const Transposed bt = transpose_set(b, {}, p.bf16);
+  const Problem pr = make_problem(a, b, bt, p, simd);
+  const int64_t na = a.n, nb = b.n;
+  const int64_t total_pairs = self ? na * (na - 1) / 2 + (output == AvaOutput::kDense ? na : 0) : na * nb;
+  // Tiles of the grid: kTile x kTile sequences, i.e. up to 65,536 pairs of scores in memory at a time.
+  constexpr int64_t kTile = 256;
+  const int workers = resolve_threads(threads);
+  std::vector<DpWork> work(workers);
+  std::vector<int64_t> tile_pairs;
+  std::vector<float> tile_scores;
+  // Top-k: one min-heap of (score, partner) per query; the worst kept partner sits on top.
+  using Entry = std::pair<float, int64_t>;
+  auto worse = [](const Entry& x, const Entry& y) {  // heap order: x before y when x is better
+    if (x.first != y.first) return x.first > y.first;
+    return x.second < y.second;
+  };
+  std::vector<std::vector<Entry>> heaps(output == AvaOutput::kTopK ? na : 0);
+  auto offer = [&](int64_t q, int64_t t, float s) {
+    auto& h = heaps[q];
+    const Entry e{s, t};
+    if ((int64_t)h.size() < top_k) {
+      h.push_back(e);
+      std::push_heap(h.begin(), h.end(), worse);
+    } else if (worse(e, h.front())) {
+      std::pop_heap(h.begin(), h.end(), worse);
+      h.back() = e;
+      std::push_heap(h.begin(), h.end(), worse);
+    }
+  };
+  AvaResult res;
+  int64_t done = 0;
+  for (int64_t q0 = 0; q0 < na; q0 += kTile) {
+    const int64_t q1 = std::min(na, q0 + kTile);
+    for (int64_t t0 = self ? q0 : 0; t0 < nb; t0 += kTile) {
+      const int64_t t1 = std::min(nb, t0 + kTile);
+      tile_pairs.clear();
+      for (int64_t i = q0; i < q1; ++i)
+        for (int64_t j = self ? std::max(t0, i + (output == AvaOutput::kDense ? 0 : 1)) : t0; j < t1; ++j) {
+          tile_pairs.push_back(i);
+          tile_pairs.push_back(j);
+        }
+      const int64_t m = (int64_t)tile_pairs.size() / 2;
+      if (m == 0) continue;
+      tile_scores.resize(m);
+      const int64_t* tp = tile_pairs.data();
+      float* ts = tile_scores.data();
+      if (score == AvaScore::kDp)
+        run_pairs(a, b, tp, m, workers,
+                  [&](int64_t k, DpWork& w) { ts[k] = dp_pair<false>(pr, tp[2 * k], tp[2 * k + 1], w).score; },
+                  work);
+      else
+        run_pairs(a, b, tp, m, workers,
+                  [&](int64_t k, DpWork& w) { ts[k] = soft_pair(pr, tp[2 * k], tp[2 * k + 1], w); }, work);
+      for (int64_t k = 0; k < m; ++k) {
+        const int64_t i = tp[2 * k], j = tp[2 * k + 1];
+        const float s = ts[k];
+        switch (output) {
+          case AvaOutput::kDense:
+            dense_out[i * nb + j] = s;
+            if (self) dense_out[j * nb + i] = s;
+            break;
+          case AvaOutput::kTopK:
+            offer(i, j, s);
+            if (self) offer(j, i, s);
+            break;
+          case AvaOutput::kThreshold:
+            if (s >= min_score) {
+              res.i.push_back(i);
+              res.j.push_back(j);
+              res.score.push_back(s);
+            }
+            break;
+        }
+      }
+      done += m;
+      if (progress) progress(done, total_pairs);
+    }
+  }
+  if (output == AvaOutput::kTopK) {
+    for (int64_t q = 0; q < na; ++q) {
+      auto& h = heaps[q];
+      std::sort(h.begin(), h.end(), worse);
+      for (const Entry& e : h) {
+        res.i.push_back(q);
+        res.j.push_back(e.second);
+        res.score.push_back(e.first);
+      }
+    }
+  }
+  if (output == AvaOutput::kThreshold) {  // tiles come in row blocks: sort into (i, j) order
+    std::vector<int64_t> idx(res.i.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    std::sort(idx.begin(), idx.end(), [&](int64_t x, int64_t y) {
+      return res.i[x] != res.i[y] ? res.i[x] < res.i[y] : res.j[x] < res.j[y];
+    });
+    AvaResult sorted;
+    for (int64_t x : idx) {
+      sorted.i.push_back(res.i[x]);
+      sorted.j.push_back(res.j[x]);
+      sorted.score.push_back(res.score[x]);
+    }
+    return sorted;
+  }
+  return res;
+}
+
+}  // namespace rnabert
