@@ -1,0 +1,458 @@
+"""Public alignment API: align two RNAs, score many pairs, align explicit score matrices.
+
+This module is the one place in Python that chooses the backend (``device="auto"``); the engine functions
+it calls receive an explicit ``"cpu"`` or ``"cuda"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..model.embeddings import Embeddings
+from .alignment import Alignment, AlignmentList
+from .pairscores import PairScores
+from .params import AlignParams
+
+_MODES = ("global", "local", "semiglobal")
+_DEVICES = ("auto", "cpu", "cuda")
+_PARAM_FIELDS = tuple(f.name for f in dataclasses.fields(AlignParams))
+# Show a progress bar by default only when this many pairs are scored and stderr is a terminal.
+_AUTO_PROGRESS_PAIRS = 20000
+
+
+# -- argument checks ---------------------------------------------------------------------------------
+def _make_params(mode: str, params: dict) -> AlignParams:
+    """AlignParams from keyword arguments; AlignParams itself checks the values (ValueError naming them)."""
+    unknown = sorted(set(params) - set(_PARAM_FIELDS))
+    if unknown:
+        raise TypeError(f"unknown alignment parameter(s) {', '.join(unknown)}; "
+                        f"expected some of {', '.join(f for f in _PARAM_FIELDS if f != 'mode')}")
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    return AlignParams(mode=mode, **params)
+
+
+def _matrix_params(mode: str, gap_open: float, gap_extend: float, params: dict) -> Tuple[AlignParams, float, float]:
+    """(AlignParams for the engine, scale, bias) for explicit score matrices.
+
+    The engine uses explicit matrices as they are (it ignores scale and bias), so scale and bias are applied
+    here, and the engine gets a placeholder negative bias: AlignParams insists on one in local mode, which
+    only makes sense for cosine scores.
+    """
+    scale = params.pop("scale", 1.0)
+    bias = params.pop("bias", 0.0)
+    base = _make_params(mode, dict(params, gap_open=gap_open, gap_extend=gap_extend, scale=scale, bias=-1.0))
+    if mode != "local":
+        base = dataclasses.replace(base, bias=float(bias))
+    else:
+        AlignParams(mode="global", bias=bias)  # value checks (finite) with the same messages
+    return base, base.scale, float(bias)
+
+
+def _apply_scale_bias(S: np.ndarray, scale: float, bias: float) -> np.ndarray:
+    if scale == 1.0 and bias == 0.0:
+        return S
+    return (S * np.float32(scale) + np.float32(bias)).astype(np.float32)
+
+
+def resolve_device(device: str) -> str:
+    """Map ``"auto"`` to this machine's backend and check that the requested one is usable.
+
+    Returns ``"cpu"`` or ``"cuda"``; raises ValueError for an unknown name and RuntimeError (saying why) when
+    ``"cuda"`` is requested but cannot run.
+    """
+    from ..backends import _FORCE_ENV, cuda_module, default_device
+
+    if device not in _DEVICES:
+        raise ValueError(f"device must be one of {', '.join(map(repr, _DEVICES))}, got {device!r}")
+    if device == "auto":
+        device = default_device()
+        if device == "cuda" and not os.environ.get(_FORCE_ENV) and not _cuda_aligns():
+            device = "cpu"  # "auto" never picks a GPU engine that cannot align (unless forced)
+    if device == "cuda":
+        cuda_module()  # raises RuntimeError with the reason when CUDA cannot be used
+    return device
+
+
+def _cuda_aligns() -> bool:
+    from ..backends import cuda_module
+    from .engine import _ENGINE_FUNCTIONS
+
+    try:
+        mod = cuda_module()
+    except RuntimeError:
+        return False
+    return all(hasattr(mod, f) for f in _ENGINE_FUNCTIONS)
+
+
+def _check_threads(threads: Optional[int]) -> Optional[int]:
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+    return int(threads)
+
+
+def _auto_progress(progress: Optional[bool], n_pairs: int) -> bool:
+    if progress is not None:
+        return bool(progress)
+    return n_pairs >= _AUTO_PROGRESS_PAIRS and sys.stderr is not None and sys.stderr.isatty()
+
+
+# -- inputs ------------------------------------------------------------------------------------------
+def _as_embeddings(seqs: Any, *, model, device: str, progress: Optional[bool], what: str) -> Embeddings:
+    """Embeddings as given, a list of (L, D) arrays, or anything ``rnabert.embed`` reads (embedded here)."""
+    if isinstance(seqs, Embeddings):
+        return seqs
+    if isinstance(seqs, (list, tuple)) and seqs and all(_is_array(x) for x in seqs):
+        return Embeddings.from_arrays([np.asarray(x) for x in seqs])
+    if isinstance(seqs, np.ndarray):
+        raise ValueError(f"{what}: a single array is ambiguous; pass Embeddings, a list of (L, D) arrays, "
+                         "or sequences")
+    from ..model import embed
+
+    return embed(seqs, model=model, device=device, progress=progress)
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or (hasattr(x, "__array__") and hasattr(x, "shape") and len(x.shape) == 2
+                                         and not isinstance(x, (str, bytes)))
+
+
+def _one(x: Any, default_name: str) -> Tuple[str, Optional[str], Optional[np.ndarray]]:
+    """(name, letters, vectors) for one argument of :func:`align`; vectors None means "embed the letters"."""
+    if isinstance(x, str):
+        return default_name, x, None
+    if isinstance(x, Embeddings):
+        if len(x) != 1:
+            raise ValueError(f"{default_name}: an Embeddings block given to align() must hold one sequence, "
+                             f"got {len(x)}")
+        return x.names[0], None if x.sequences is None else x.sequences[0], x[0]
+    if _is_array(x):
+        arr = np.asarray(x, dtype=np.float32)
+        if arr.ndim != 2 or arr.shape[0] == 0:
+            raise ValueError(f"{default_name}: embeddings must have shape (L, D) with L >= 1, got {arr.shape}")
+        return default_name, None, arr
+    if hasattr(x, "seq") and hasattr(x, "name"):  # a SeqRecord
+        return str(x.name), str(x.seq), None
+    if isinstance(x, (tuple, list)) and len(x) == 2 and isinstance(x[0], str):
+        name, body = x
+        if isinstance(body, str):
+            return name, body, None
+        if _is_array(body):
+            return name, None, _one(body, name)[2]
+    raise ValueError(f"{default_name}: expected a sequence string, an (L, D) embedding array, or a (name, seq) "
+                     f"pair, got {type(x).__name__}")
+
+
+def _check_pairs(pairs: Any, n: int, n_t: int) -> np.ndarray:
+    arr = np.asarray(pairs)
+    if arr.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"pairs must be 'all' or an (m, 2) integer array, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"pairs must hold integer indices, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    if arr.min() < 0 or arr[:, 0].max() >= n or arr[:, 1].max() >= n_t:
+        bad = np.flatnonzero((arr[:, 0] < 0) | (arr[:, 0] >= n) | (arr[:, 1] < 0) | (arr[:, 1] >= n_t))[0]
+        raise ValueError(f"pairs out of range: row {bad} is {tuple(arr[bad].tolist())}, but there are {n} "
+                         f"queries and {n_t} targets")
+    return arr
+
+
+# -- public functions --------------------------------------------------------------------------------
+def align(a, b, mode: str = "global", *, model=None, device: str = "auto", **params) -> Alignment:
+    """Align two RNAs by their RNABERT embeddings.
+
+    Parameters
+    ----------
+    a, b : str, array of shape (L, D), (name, seq) pair, SeqRecord, or one-sequence Embeddings
+        A sequence string (embedded with ``model``), precomputed per-base embeddings (float32, any D as
+        long as a and b agree; then letters are unknown and shown as N), a named sequence, or
+        ``emb.subset([k])`` (name and letters kept).
+    mode : {"global", "local", "semiglobal"}
+        Needleman-Wunsch, Smith-Waterman (needs a negative ``bias`` to be selective), or free end gaps
+        (``free_ends="query"`` places all of A inside B).
+    model : RNABERT model, optional
+        Encoder used for string inputs (default: the shipped weights, loaded once).
+    device : {"auto", "cpu", "cuda"}
+        Where to embed and align; "auto" picks the GPU when one is usable.
+    **params
+        Fields of :class:`AlignParams`: scale, bias, gap_open, gap_extend, free_ends, soft_scale.
+        match(i, j) = scale * cos(a_i, b_j) + bias; a gap of length k costs gap_open + k * gap_extend.
+
+    Returns
+    -------
+    Alignment
+        Score, aligned index pairs, gapped strings (letters when known), CIGAR, identity.
+    """
+    p = _make_params(mode, params)
+    dev = resolve_device(device)
+    (na, sa, va), (nb, sb, vb) = _one(a, "a"), _one(b, "b")
+    todo = [s for s, v in ((sa, va), (sb, vb)) if v is None]
+    if todo:
+        emb = _as_embeddings(todo, model=model, device=device, progress=False, what="align")
+        vecs = list(emb)
+        if va is None:
+            va = vecs.pop(0)
+            sa = emb.sequences[0] if emb.sequences is not None else sa
+        if vb is None:
+            vb = vecs.pop(0)
+            sb = emb.sequences[-1] if emb.sequences is not None else sb
+    assert va is not None and vb is not None
+    if va.shape[1] != vb.shape[1]:
+        raise ValueError(f"a and b have embeddings of different widths: {va.shape[1]} and {vb.shape[1]}")
+    emb = Embeddings.from_arrays([va, vb], names=[na, nb])
+    from . import engine
+
+    scores, offs, path = engine.align_pairs(emb, np.array([[0, 1]], dtype=np.int64), p, device=dev)
+    return Alignment(float(scores[0]), path[offs[0]:offs[1]], va.shape[0], vb.shape[0], name_a=na, name_b=nb,
+                     seq_a=sa if sa is not None and len(sa) == va.shape[0] else None,
+                     seq_b=sb if sb is not None and len(sb) == vb.shape[0] else None, mode=mode)
+
+
+def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score: str = "dp",
+               traceback: bool = False, top_k: Optional[int] = None, min_score: Optional[float] = None,
+               device: str = "auto", threads: Optional[int] = None, targets=None, model=None,
+               progress: Optional[bool] = None, **params) -> PairScores:
+    """Score (and optionally align) many pairs of RNAs, embedding each sequence once.
+
+    Parameters
+    ----------
+    seqs : Embeddings, list of (L, D) arrays, or sequences
+        Precomputed :class:`Embeddings` (no model needed), per-sequence arrays, or anything
+        ``rnabert.embed`` reads: strings, (name, seq) pairs, records, a FASTA path.
+    pairs : "all" or int array, shape (m, 2)
+        "all": every i < j within ``seqs``, or every query x target when ``targets`` is given.
+        Otherwise rows (i, j): query i of ``seqs`` with sequence j of ``targets`` (of ``seqs`` when no
+        targets).
+    mode : {"global", "local", "semiglobal"}
+    score : {"dp", "soft"}
+        "dp": the affine-gap alignment score; "soft": the soft-alignment similarity used for clustering
+        (no traceback).
+    traceback : bool
+        Also return the alignments (``result.alignments``, built lazily from flat arrays).
+    top_k : int, optional
+        Keep only the ``top_k`` best partners of each query, best first. With "all" and no targets every
+        sequence is a query and its partners exclude itself, so a pair may be listed as (i, j) and (j, i).
+        Scores are streamed in tiles: the full matrix is never held.
+    min_score : float, optional
+        Keep only pairs scoring at least ``min_score`` (streamed too; with ``top_k``, applied after it).
+    device : {"auto", "cpu", "cuda"}
+    threads : int, optional
+        CPU threads for the engine (default: all cores).
+    targets : same kinds as ``seqs``, optional
+        A second set: pairs are then query x target.
+    model : RNABERT model, optional
+        Encoder for sequence inputs.
+    progress : bool, optional
+        Progress bar on stderr; None shows one on long runs in a terminal.
+    **params
+        Fields of :class:`AlignParams` (scale, bias, gap_open, gap_extend, free_ends, soft_scale).
+
+    Returns
+    -------
+    PairScores
+        ``i``, ``j`` int64 (m,), ``score`` float32 (m,), ``names``, ``target_names``, and ``alignments``
+        when ``traceback`` is True. Without ``top_k``, "all" lists rows in (i, j) order, and only i < j when
+        there are no targets; explicit pairs keep their order.
+    """
+    p = _make_params(mode, params)
+    if score not in ("dp", "soft"):
+        raise ValueError(f"score must be 'dp' or 'soft', got {score!r}")
+    if traceback and score == "soft":
+        raise ValueError("traceback needs score='dp' (the soft-alignment score has no single alignment)")
+    if top_k is not None:
+        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+            raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+        top_k = int(top_k)
+    if min_score is not None:
+        try:
+            min_score = float(min_score)
+        except (TypeError, ValueError):
+            raise ValueError(f"min_score must be a number, got {min_score!r}") from None
+    threads = _check_threads(threads)
+    dev = resolve_device(device)
+
+    # The encoder resolves "auto" for torch itself; the engine gets the resolved backend.
+    emb = _as_embeddings(seqs, model=model, device=device, progress=progress, what="seqs")
+    temb = None if targets is None else _as_embeddings(targets, model=model, device=device, progress=progress,
+                                                       what="targets")
+    if temb is not None and temb.dim != emb.dim:
+        raise ValueError(f"seqs and targets have embeddings of different widths: {emb.dim} and {temb.dim}")
+    n = len(emb)
+    n_t = n if temb is None else len(temb)
+    from . import engine
+
+    kw: Dict[str, Any] = {"targets": temb, "threads": threads, "device": dev}
+    if isinstance(pairs, str):
+        if pairs != "all":
+            raise ValueError(f"pairs must be 'all' or an (m, 2) integer array, got {pairs!r}")
+        m = n * (n - 1) // 2 if temb is None else n * n_t
+        prog = _auto_progress(progress, m)
+        if m == 0:
+            qi = tj = np.zeros(0, dtype=np.int64)
+            sc = np.zeros(0, dtype=np.float32)
+        elif top_k is not None or min_score is not None:
+            output = "topk" if top_k is not None else "threshold"
+            qi, tj, sc = engine.all_vs_all(emb, p, score=score, output=output, top_k=top_k, min_score=min_score,
+                                           progress=prog, **kw)
+            qi, tj, sc = (np.asarray(x) for x in (qi, tj, sc))
+            if top_k is not None and min_score is not None:
+                keep = sc >= min_score
+                qi, tj, sc = qi[keep], tj[keep], sc[keep]
+        else:
+            dense = np.asarray(engine.all_vs_all(emb, p, score=score, output="dense", progress=prog, **kw))
+            if temb is None:
+                qi, tj = np.triu_indices(n, k=1)
+            else:
+                qi, tj = (x.ravel() for x in np.indices((n, n_t)))
+            sc = dense[qi, tj]
+        qi = np.asarray(qi, dtype=np.int64)
+        tj = np.asarray(tj, dtype=np.int64)
+        sc = np.asarray(sc, dtype=np.float32)
+    else:
+        pr = _check_pairs(pairs, n, n_t)
+        prog = _auto_progress(progress, len(pr))
+        fn = engine.score_pairs if score == "dp" else engine.soft_align_scores
+        sc = np.asarray(fn(emb, pr, p, progress=prog, **kw), dtype=np.float32) if len(pr) else \
+            np.zeros(0, dtype=np.float32)
+        qi, tj = pr[:, 0].copy(), pr[:, 1].copy()
+        keep = np.ones(len(pr), dtype=bool)
+        if min_score is not None:
+            keep &= sc >= min_score
+        qi, tj, sc = qi[keep], tj[keep], sc[keep]
+        if top_k is not None:
+            rows = _top_k_per_query(qi, sc, top_k)
+            qi, tj, sc = qi[rows], tj[rows], sc[rows]
+
+    alignments = None
+    if traceback:
+        sel = np.stack([qi, tj], axis=1)
+        if len(sel):
+            sc2, offs, path = engine.align_pairs(emb, sel, p, progress=_auto_progress(progress, len(sel)), **kw)
+        else:
+            sc2, offs, path = np.zeros(0, np.float32), np.zeros(1, np.int64), np.zeros((0, 2), np.int32)
+        sc = np.asarray(sc2, dtype=np.float32)
+        t = emb if temb is None else temb
+        alignments = AlignmentList(sc, offs, path, qi, tj, lengths_a=emb.lengths, lengths_b=t.lengths,
+                                   names_a=emb.names, names_b=t.names, seqs_a=emb.sequences, seqs_b=t.sequences,
+                                   mode=mode)
+    return PairScores(qi, tj, sc, emb.names, None if temb is None else temb.names, alignments,
+                      kind=score, mode=mode)
+
+
+def _top_k_per_query(qi: np.ndarray, sc: np.ndarray, k: int) -> np.ndarray:
+    """Rows keeping the k best scores of each query (stable on ties), in query-then-rank order."""
+    order = np.lexsort((-sc.astype(np.float64), qi))
+    q = qi[order]
+    first = np.searchsorted(q, q, side="left")
+    rank = np.arange(q.size) - first
+    return order[rank < k]
+
+
+def align_scores(S, mode: str = "global", gap_open: float = 1.0, gap_extend: float = 0.1, *,
+                 name_a: str = "a", name_b: str = "b", seq_a: Optional[str] = None, seq_b: Optional[str] = None,
+                 **params) -> Alignment:
+    """Align with an explicit score matrix: bring your own scoring.
+
+    Parameters
+    ----------
+    S : float array, shape (L_a, L_b)
+        ``S[i, j]`` is the score of aligning base i of A with base j of B (times ``scale``, plus ``bias``,
+        when those are given; any sign is fine in every mode).
+    mode : {"global", "local", "semiglobal"}
+    gap_open, gap_extend : float
+        A gap of length k costs ``gap_open + k * gap_extend`` (end gaps included in global mode).
+    name_a, name_b, seq_a, seq_b : optional
+        Names and letters for the text forms of the result.
+    **params
+        Other :class:`AlignParams` fields: ``free_ends`` for semi-global, ``scale`` and ``bias`` (default
+        1 and 0) to transform S.
+
+    Returns
+    -------
+    Alignment
+    """
+    S = _check_matrix(S, "S")
+    p, scale, bias = _matrix_params(mode, gap_open, gap_extend, dict(params))
+    from . import engine
+
+    score, pairs = engine.align_score_matrix(_apply_scale_bias(S, scale, bias), p)
+    return Alignment(float(score), pairs, S.shape[0], S.shape[1], name_a=name_a, name_b=name_b,
+                     seq_a=seq_a, seq_b=seq_b, mode=mode)
+
+
+def align_scores_many(matrices: Sequence, mode: str = "global", gap_open: float = 1.0, gap_extend: float = 0.1,
+                      *, reference: Optional[Sequence] = None, fp_margin: float = 0.0, fn_margin: float = 0.0,
+                      traceback: bool = True, threads: Optional[int] = None,
+                      **params) -> Union[List[Alignment], np.ndarray]:
+    """Align a batch of explicit score matrices, optionally loss-augmented against reference alignments.
+
+    Parameters
+    ----------
+    matrices : sequence of float arrays, shapes (L_a[p], L_b[p])
+    mode, gap_open, gap_extend, **params
+        As in :func:`align_scores`.
+    reference : sequence of int arrays, shapes (k_p, 2), optional
+        Reference aligned pairs of each matrix. With margins the engine maximises the loss-augmented
+        objective score(A) + fp_margin * #(pairs of A not in the reference) + fn_margin * #(reference pairs
+        missing from A), the inference step of structured hinge training (SAL).
+    fp_margin, fn_margin : float
+        The margins (>= 0); both 0 gives the plain optimum.
+    traceback : bool
+        False returns only the scores.
+    threads : int, optional
+
+    Returns
+    -------
+    list of Alignment (traceback) or float32 array, shape (m,)
+        The score is the engine's objective, margins included.
+    """
+    mats = [_check_matrix(S, f"matrices[{k}]") for k, S in enumerate(matrices)]
+    p, scale, bias = _matrix_params(mode, gap_open, gap_extend, dict(params))
+    mats = [_apply_scale_bias(S, scale, bias) for S in mats]
+    for name, v in (("fp_margin", fp_margin), ("fn_margin", fn_margin)):
+        if not np.isfinite(v) or v < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {v}")
+    refs = None
+    if reference is not None:
+        if len(reference) != len(mats):
+            raise ValueError(f"reference has {len(reference)} entries for {len(mats)} matrices")
+        refs = [np.ascontiguousarray(np.asarray(r, dtype=np.int64).reshape(-1, 2)) for r in reference]
+    threads = _check_threads(threads)
+    from . import engine
+
+    if not mats:
+        return [] if traceback else np.zeros(0, dtype=np.float32)
+    scores, offs, path = engine.align_score_matrices(mats, p, reference=refs, fp_margin=float(fp_margin),
+                                                     fn_margin=float(fn_margin), traceback=traceback,
+                                                     threads=threads)
+    scores = np.asarray(scores, dtype=np.float32)
+    if not traceback:
+        return scores
+    return [Alignment(float(scores[k]), path[offs[k]:offs[k + 1]], S.shape[0], S.shape[1], mode=mode)
+            for k, S in enumerate(mats)]
+
+
+def _check_matrix(S, what: str) -> np.ndarray:
+    arr = np.asarray(S)
+    if arr.ndim != 2:
+        raise ValueError(f"{what} must be a 2-D score matrix, got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{what} must have at least one row and one column, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ValueError(f"{what} must hold real numbers, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what} holds NaN or infinite values")
+    return arr
+
+
+__all__ = ["align", "align_many", "align_scores", "align_scores_many", "resolve_device"]
