@@ -1,0 +1,453 @@
+"""The pre-training loop: MLM and SAL on Rfam seed families, resumable, logged, interrupt-safe.
+
+A run directory holds ``model.safetensors`` (+ ``config.json``), ``state.pt`` (optimizer, step, data
+cursor, RNG states: tensors and plain Python values only, read back with ``weights_only=True``),
+``metrics.jsonl`` (one JSON object per logged step), ``train_config.json`` and ``best/`` (the weights
+with the best validation F so far).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import pathlib
+import random
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+
+from ..model.bert import RnaBert
+from ..model.checkpoint import load_model, save_model
+from ..model.config import RnaBertConfig
+from . import data as data_mod
+from .evaluate import model_f, sample_pairs
+from .mlm import batch_tensors, mlm_loss, pad_batch
+from .sal import FN_MARGIN, FP_MARGIN, GAP_EXTEND, GAP_OPEN, sal_loss
+
+_STREAM_MASK = 4
+STATE_FORMAT = "rnabert.train-state/1"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in the run directory as ``train_config.json``).
+
+    Schedules: ``"mixed"`` takes an MLM batch and a SAL batch every step (losses weighted by
+    ``mlm_weight`` and ``sal_weight``) for ``steps`` steps; ``"sequential"`` is the original's order,
+    ``mlm_steps`` MLM-only steps then ``sal_steps`` SAL-only steps, each phase with its own warm-up
+    and decay. ``stop_at`` ends this session after that many steps (with a checkpoint) without
+    changing the schedule, so a run can be split over sessions and ``resume``d exactly.
+    """
+
+    data: str
+    out: str
+    steps: int = 10000
+    schedule: str = "mixed"
+    mlm_steps: Optional[int] = None
+    sal_steps: Optional[int] = None
+    mlm_weight: float = 1.0
+    sal_weight: float = 1.0
+    batch_tokens: int = 4096
+    sal_pairs: int = 16
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    warmup: float = 0.05  # fraction of a phase's steps (< 1) or a number of steps (>= 1)
+    clip: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    eval_every: int = 500
+    eval_pairs: int = 300
+    checkpoint_every: int = 1000
+    log_every: int = 10
+    max_families: Optional[int] = None
+    init: Optional[str] = None
+    resume: bool = False
+    stop_at: Optional[int] = None
+    validation_file: Optional[str] = None  # None: the bundled validation_families.txt
+    fp_margin: float = FP_MARGIN
+    fn_margin: float = FN_MARGIN
+    gap_open: float = GAP_OPEN
+    gap_extend: float = GAP_EXTEND
+    threads: Optional[int] = None
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.schedule not in ("mixed", "sequential"):
+            raise ValueError(f"schedule must be 'mixed' or 'sequential', got {self.schedule!r}")
+        if self.schedule == "sequential":
+            if self.mlm_steps is None or self.sal_steps is None:
+                raise ValueError("schedule='sequential' needs mlm_steps and sal_steps")
+            self.steps = int(self.mlm_steps) + int(self.sal_steps)
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.sal_pairs < 1 or self.batch_tokens < 1:
+            raise ValueError("sal_pairs and batch_tokens must be positive")
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps
+
+
+def new_model(config: Optional[RnaBertConfig] = None, seed: int = 0) -> RnaBert:
+    """A freshly initialised RNABERT (BERT's init: N(0, 0.02) weights, zero biases, unit LayerNorm)."""
+    model = RnaBert(config)
+    gen = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm" in name:
+                p.fill_(1.0 if name.endswith("weight") else 0.0)
+            elif name.endswith("bias") or p.dim() < 2:
+                p.zero_()
+            else:
+                p.normal_(0.0, 0.02, generator=gen)
+        model.bert.embeddings.word_embeddings.weight[0].zero_()  # padding_idx
+    return model
+
+
+def lr_at(config: TrainConfig, step: int) -> float:
+    """Linear warm-up then linear decay to 0, over the whole run (mixed) or each phase (sequential)."""
+    if config.schedule == "sequential" and step >= config.mlm_steps:
+        step, length = step - config.mlm_steps, config.sal_steps
+    elif config.schedule == "sequential":
+        length = config.mlm_steps
+    else:
+        length = config.steps
+    warm = config.warmup if config.warmup >= 1 else config.warmup * length
+    warm = max(1.0, min(float(warm), float(length)))
+    if step < warm:
+        return config.lr * (step + 1) / warm
+    return config.lr * max(0.0, (length - step) / max(1.0, length - warm))
+
+
+def phases_at(config: TrainConfig, step: int):
+    """(do_mlm, do_sal) at a step."""
+    if config.schedule == "mixed":
+        return config.mlm_weight > 0, config.sal_weight > 0
+    return step < config.mlm_steps, step >= config.mlm_steps
+
+
+def _optimizer(model: RnaBert, config: TrainConfig) -> torch.optim.AdamW:
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.dim() < 2 or "LayerNorm" in name else decay).append(p)
+    return torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _rng_states() -> Dict[str, Any]:
+    np_state = np.random.get_state(legacy=False)
+    out: Dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy_key": torch.from_numpy(np.asarray(np_state["state"]["key"]).astype(np.int64)),
+        "numpy_pos": int(np_state["state"]["pos"]),
+        "python": [list(x) if isinstance(x, tuple) else x for x in random.getstate()],
+    }
+    if torch.cuda.is_available():
+        out["cuda"] = torch.cuda.get_rng_state_all()
+    return out
+
+
+def _set_rng_states(s: Dict[str, Any]) -> None:
+    torch.set_rng_state(s["torch"])
+    np.random.set_state({"bit_generator": "MT19937",
+                         "state": {"key": s["numpy_key"].numpy().astype(np.uint32), "pos": s["numpy_pos"]},
+                         "has_gauss": 0, "gauss": 0.0})
+    py = s["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    if "cuda" in s and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(s["cuda"])
+
+
+def _atomic_save_model(model: RnaBert, path: pathlib.Path, meta: Dict[str, str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    save_model(model, tmp, extra_metadata=meta)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(run_dir: pathlib.Path, model: RnaBert, opt, cursor: Dict[str, Any], config: TrainConfig) -> None:
+    """Write model.safetensors then state.pt, each atomically (a crash leaves the previous pair)."""
+    step = int(cursor["step"])
+    _atomic_save_model(model, run_dir / "model.safetensors", {"step": str(step)})
+    state = {"format": STATE_FORMAT, **cursor, "optimizer": opt.state_dict(), "rng": _rng_states(),
+             "config": dataclasses.asdict(config)}
+    tmp = run_dir / "state.pt.tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, run_dir / "state.pt")
+
+
+def load_state(run_dir: pathlib.Path) -> Dict[str, Any]:
+    return torch.load(run_dir / "state.pt", map_location="cpu", weights_only=True)
+
+
+def _truncate_metrics(path: pathlib.Path, step: int) -> None:
+    """Drop lines logged after the checkpoint a resumed run starts from."""
+    if not path.exists():
+        return
+    keep = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in keep))
+
+
+def encode_bucketed(model, seqs: List[np.ndarray], batch_tokens: int, device, autocast) -> torch.Tensor:
+    """Hidden states of ``seqs``, shape (n, max L, D), computed in length-sorted chunks of at most
+    ``batch_tokens`` padded bases: a SAL batch mixes lengths of 30 to 440, and one padded forward pass
+    would spend most of its work on padding."""
+    lengths = np.array([len(x) for x in seqs])
+    order = np.argsort(-lengths, kind="stable")
+    width = int(lengths.max())
+    outs, chunk = [], []
+
+    def flush():
+        ids = torch.from_numpy(pad_batch([seqs[k] for k in chunk])).to(device)
+        with autocast():
+            hidden = model(ids, ids != 0)
+        outs.append(torch.nn.functional.pad(hidden, (0, 0, 0, width - hidden.shape[1])))
+
+    for k in order:
+        if chunk and lengths[chunk[0]] * (len(chunk) + 1) > batch_tokens:
+            flush()
+            chunk = []
+        chunk.append(int(k))
+    flush()
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return torch.cat(outs)[torch.from_numpy(inverse).to(device)]
+
+
+def _sal_step(model, ts: data_mod.TrainingSet, step: int, config: TrainConfig, device, autocast):
+    pairs = ts.sal_batch(step)
+    seqs = [x for a, b, _ in pairs for x in (a, b)]
+    hidden = encode_bucketed(model, seqs, config.batch_tokens, device, autocast)
+    la = [len(a) for a, _, _ in pairs]
+    lb = [len(b) for _, b, _ in pairs]
+    return sal_loss(hidden[0::2], hidden[1::2], la, lb, [r for _, _, r in pairs], fp_margin=config.fp_margin,
+                    fn_margin=config.fn_margin, gap_open=config.gap_open, gap_extend=config.gap_extend,
+                    threads=config.threads)
+
+
+class _InterruptFlag:
+    """First Ctrl-C asks the loop to stop after the current step and checkpoint; a second one aborts."""
+
+    def __init__(self):
+        self.set = False
+        self._old = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+        print("\ninterrupt: finishing this step and writing a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def prepare_data(config: TrainConfig):
+    """(training set, validation pairs, validation accessions) for a config."""
+    families = data_mod.read_families(config.data)
+    val_acc = data_mod.read_validation_file(config.validation_file)
+    train_fams, val_fams = data_mod.partition(families, val_acc)
+    if config.max_families is not None and config.max_families < len(train_fams):
+        rng = np.random.default_rng([config.seed, 99])
+        pick = np.sort(rng.choice(len(train_fams), size=config.max_families, replace=False))
+        train_fams = [train_fams[k] for k in pick]
+    ts = data_mod.TrainingSet(train_fams, config.seed, config.batch_tokens, config.sal_pairs, forbidden=val_acc)
+    val_pairs = None
+    if val_fams and config.eval_every:
+        per_family = max(2, config.eval_pairs // len(val_fams) + 1)
+        val_pairs = sample_pairs([f.alignment for f in val_fams], pairs_per_family=per_family,
+                                 max_pairs=config.eval_pairs, seed=config.seed, max_len=data_mod.MAX_LEN)
+    return ts, val_pairs, val_acc
+
+
+def train(config: TrainConfig) -> Dict[str, Any]:
+    """Run (or resume) training; returns a summary dict (step reached, best validation F, paths).
+
+    ``config.threads`` sets torch's thread count for the run only (restored afterwards). On a busy
+    machine, 1 thread can be several times faster than 2 that compete with another process.
+    """
+    threads = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(int(config.threads))
+    try:
+        return _train(config)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(config: TrainConfig) -> Dict[str, Any]:
+    from ..model.inference import resolve_device
+
+    run_dir = pathlib.Path(config.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(config.device)
+    if device.type == "cuda":
+        def autocast():
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+    else:
+        autocast = contextlib.nullcontext
+    metrics_path = run_dir / "metrics.jsonl"
+    state_path = run_dir / "state.pt"
+
+    if config.resume and state_path.exists():
+        state = load_state(run_dir)
+        if state.get("format") != STATE_FORMAT:
+            raise ValueError(f"{state_path}: not an rnabert training state")
+        saved = TrainConfig(**state["config"])
+        for key in ("data", "steps", "schedule", "mlm_steps", "sal_steps", "seed", "batch_tokens", "sal_pairs", "lr",
+                    "max_families", "validation_file", "mlm_weight", "sal_weight", "warmup"):
+            if getattr(saved, key) != getattr(config, key):
+                raise ValueError(f"--resume: {key} was {getattr(saved, key)!r} in {run_dir}, "
+                                 f"now {getattr(config, key)!r}")
+    elif config.resume is False and state_path.exists():
+        raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, or another --out")
+    else:
+        state = None
+
+    _seed_everything(config.seed)
+    ts, val_pairs, val_acc = prepare_data(config)
+    model = new_model(seed=config.seed)
+    if config.init and state is None:
+        model.load_state_dict(load_model(config.init).state_dict())
+    model.to(device).train()
+    opt = _optimizer(model, config)
+    cursor = {"step": 0, "epoch": 0, "batch_index": 0, "elapsed": 0.0, "best_val_f": -1.0}
+    if state is not None:
+        from safetensors import safe_open
+
+        with safe_open(str(run_dir / "model.safetensors"), framework="pt") as fh:
+            model_step = (fh.metadata() or {}).get("step")
+        if model_step != str(state["step"]):
+            raise ValueError(f"{run_dir}: model.safetensors (step {model_step}) and state.pt (step {state['step']}) "
+                             "are from different checkpoints")
+        loaded = load_model(run_dir / "model.safetensors")
+        model.load_state_dict(loaded.state_dict())
+        opt.load_state_dict(state["optimizer"])
+        cursor = {k: state[k] for k in cursor}
+        _set_rng_states(state["rng"])
+        _truncate_metrics(metrics_path, cursor["step"])
+    else:
+        metrics_path.write_text("")
+    (run_dir / "train_config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2) + "\n")
+
+    total = config.total_steps
+    end = total if config.stop_at is None else min(total, int(config.stop_at))
+    start = int(cursor["step"])
+    t_start = time.perf_counter() - float(cursor["elapsed"])
+    acc = {"mlm_loss": 0.0, "mlm_correct": 0, "mlm_n": 0, "mlm_steps": 0, "sal_loss": 0.0, "sal_steps": 0}
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=end, initial=start, desc="train", unit="step", dynamic_ncols=True,
+               disable=not config.progress, smoothing=0.05)
+    log = open(metrics_path, "a")
+
+    def write(entry):
+        log.write(json.dumps(entry) + "\n")
+        log.flush()
+
+    def evaluate_now():
+        f = model_f(model, val_pairs)
+        model.train()
+        if f > cursor["best_val_f"]:
+            cursor["best_val_f"] = f
+            (run_dir / "best").mkdir(exist_ok=True)
+            _atomic_save_model(model, run_dir / "best" / "model.safetensors", {"step": str(cursor["step"]),
+                                                                                "val_f": f"{f:.6f}"})
+        return f
+
+    if start == 0 and val_pairs is not None and len(val_pairs):
+        write({"step": 0, "mlm_loss": None, "mlm_acc": None, "sal_loss": None, "lr": 0.0,
+               "val_f": evaluate_now(), "elapsed": 0.0})
+
+    interrupted = False
+    try:
+        with _InterruptFlag() as flag:
+            for step in range(start, end):
+                do_mlm, do_sal = phases_at(config, step)
+                lr = lr_at(config, step)
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                opt.zero_grad(set_to_none=True)
+                if do_mlm:
+                    seqs = ts.mlm_batch(cursor["epoch"], cursor["batch_index"], step)
+                    cursor["batch_index"] += 1
+                    if cursor["batch_index"] >= len(ts.epoch_batches(cursor["epoch"])):
+                        cursor["epoch"], cursor["batch_index"] = cursor["epoch"] + 1, 0
+                    mask_rng = np.random.default_rng([config.seed, _STREAM_MASK, step])
+                    inputs, labels = batch_tensors(seqs, mask_rng, device)
+                    with autocast():
+                        loss, correct, n = mlm_loss(model, inputs, labels)
+                    (loss * (config.mlm_weight if config.schedule == "mixed" else 1.0)).backward()
+                    acc["mlm_loss"] += float(loss.detach())
+                    acc["mlm_correct"] += int(correct)
+                    acc["mlm_n"] += int(n)
+                    acc["mlm_steps"] += 1
+                if do_sal:
+                    res = _sal_step(model, ts, step, config, device, autocast)
+                    (res.loss * (config.sal_weight if config.schedule == "mixed" else 1.0)).backward()
+                    acc["sal_loss"] += float(res.per_pair.mean())
+                    acc["sal_steps"] += 1
+                if config.clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+                opt.step()
+                cursor["step"] = step + 1
+                cursor["elapsed"] = time.perf_counter() - t_start
+                done = step + 1
+                is_eval = bool(config.eval_every) and val_pairs is not None and len(val_pairs) > 0 and \
+                    (done % config.eval_every == 0 or done == total)
+                if done % config.log_every == 0 or is_eval or done == end or flag.set:
+                    entry = {"step": done,
+                             "mlm_loss": acc["mlm_loss"] / acc["mlm_steps"] if acc["mlm_steps"] else None,
+                             "mlm_acc": acc["mlm_correct"] / acc["mlm_n"] if acc["mlm_n"] else None,
+                             "sal_loss": acc["sal_loss"] / acc["sal_steps"] if acc["sal_steps"] else None,
+                             "lr": lr, "val_f": evaluate_now() if is_eval else None,
+                             "elapsed": round(time.perf_counter() - t_start, 3)}
+                    write(entry)
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in (("mlm", entry["mlm_loss"]), ("sal", entry["sal_loss"]),
+                                                                 ("F", entry["val_f"])) if v is not None})
+                    acc = dict.fromkeys(acc, 0)
+                    acc["mlm_loss"] = acc["sal_loss"] = 0.0
+                bar.update(1)
+                if config.checkpoint_every and done % config.checkpoint_every == 0 and done != end:
+                    save_checkpoint(run_dir, model, opt, cursor, config)
+                if flag.set:
+                    interrupted = True
+                    break
+    finally:
+        bar.close()
+        log.close()
+    # Reached after the last step or a first Ctrl-C: the model and optimizer only change inside
+    # opt.step(), which the flag never splits, so they match the cursor. A second Ctrl-C or an error
+    # skips this and leaves the last periodic checkpoint.
+    save_checkpoint(run_dir, model, opt, cursor, config)
+    if interrupted:
+        print(f"checkpoint written at step {cursor['step']} in {run_dir} (continue with --resume)", file=sys.stderr)
+    try:
+        from .plot import plot_metrics
+
+        plot_metrics(metrics_path, run_dir / "curves.png")
+    except Exception:  # plotting is a convenience, never a failure of the run
+        pass
+    return {"step": int(cursor["step"]), "total_steps": total, "interrupted": interrupted,
+            "best_val_f": cursor["best_val_f"], "run_dir": str(run_dir), "metrics": str(metrics_path),
+            "elapsed": cursor["elapsed"]}
