@@ -95,7 +95,7 @@ def main(argv=None):
     REPEATS = max(1, args.repeats)
 
     from rnabert import backends
-    from rnabert.align.engine import align_pairs, all_vs_all, score_pairs, soft_align_scores
+    from rnabert.align.engine import align_pairs, all_vs_all, score_pairs
     from rnabert.align.params import AlignParams
 
     threads = args.threads or os.cpu_count() or 1

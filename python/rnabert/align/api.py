@@ -7,7 +7,6 @@ it calls receive an explicit ``"cpu"`` or ``"cuda"``.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -61,33 +60,16 @@ def _apply_scale_bias(S: np.ndarray, scale: float, bias: float) -> np.ndarray:
 
 
 def resolve_device(device: str) -> str:
-    """Map ``"auto"`` to this machine's backend and check that the requested one is usable.
+    """Map ``"auto"`` to this machine's engine and check that the requested one is usable.
 
     Returns ``"cpu"`` or ``"cuda"``; raises ValueError for an unknown name and RuntimeError (saying why) when
-    ``"cuda"`` is requested but cannot run.
+    ``"cuda"`` is requested but cannot run. The choice itself is `engine.engine_device`'s.
     """
-    from ..backends import _FORCE_ENV, cuda_module, default_device
+    from .engine import engine_device
 
     if device not in _DEVICES:
         raise ValueError(f"device must be one of {', '.join(map(repr, _DEVICES))}, got {device!r}")
-    if device == "auto":
-        device = default_device()
-        if device == "cuda" and not os.environ.get(_FORCE_ENV) and not _cuda_aligns():
-            device = "cpu"  # "auto" never picks a GPU engine that cannot align (unless forced)
-    if device == "cuda":
-        cuda_module()  # raises RuntimeError with the reason when CUDA cannot be used
-    return device
-
-
-def _cuda_aligns() -> bool:
-    from ..backends import cuda_module
-    from .engine import _ENGINE_FUNCTIONS
-
-    try:
-        mod = cuda_module()
-    except RuntimeError:
-        return False
-    return all(hasattr(mod, f) for f in _ENGINE_FUNCTIONS)
+    return engine_device(device)
 
 
 def _check_threads(threads: Optional[int]) -> Optional[int]:

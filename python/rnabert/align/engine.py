@@ -25,31 +25,45 @@ _ENGINE_FUNCTIONS = ("score_pairs", "align_pairs", "soft_align_scores", "all_vs_
 _PROGRESS_CHUNK = 8192  # pairs per C++ call when a progress bar is shown (~0.1-1 s of work each)
 
 
-def _backend(device: str = "cpu"):
-    """The compiled engine module for ``device``: the one place that chooses between CPU and CUDA.
+def engine_device(device: str = "cpu") -> str:
+    """The one place that chooses between the CPU and CUDA engines: returns "cpu" or "cuda".
 
-    "cpu", "cuda" (a RuntimeError says why it is unusable), or "auto" (the CUDA engine when it is usable
-    and implements the alignment functions, else the CPU engine).
+    "cpu"; "cuda" (a RuntimeError says why it is unusable); or "auto": the CUDA engine when a GPU is
+    usable, the module implements the alignment functions and its kernels are marked validated
+    (``_cuda.VALIDATED``) — or RNABERT_BACKEND=cuda forces it — else the CPU engine.
     """
-    from ..backends import cpu_module, cuda_module, default_device
+    from ..backends import _FORCE_ENV, cuda_module, default_device
 
     if device == "auto":
-        if default_device() == "cuda":
-            try:
-                return _backend("cuda")
-            except RuntimeError:
-                pass
-        return cpu_module()
+        if default_device() != "cuda":
+            return "cpu"
+        try:
+            mod = _cuda_engine(cuda_module())
+        except RuntimeError:
+            return "cpu"
+        forced = os.environ.get(_FORCE_ENV) == "cuda"
+        return "cuda" if forced or getattr(mod, "VALIDATED", False) else "cpu"
     if device == "cpu":
-        return cpu_module()
+        return "cpu"
     if device == "cuda":
-        mod = cuda_module()
-        missing = [f for f in _ENGINE_FUNCTIONS if not hasattr(mod, f)]
-        if missing:
-            raise RuntimeError("device='cuda': this build's CUDA engine does not implement the alignment "
-                               f"functions yet ({', '.join(missing)}); use device='cpu'")
-        return mod
+        _cuda_engine(cuda_module())
+        return "cuda"
     raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {device!r}")
+
+
+def _cuda_engine(mod):
+    missing = [f for f in _ENGINE_FUNCTIONS if not hasattr(mod, f)]
+    if missing:
+        raise RuntimeError("device='cuda': this build's CUDA engine does not implement the alignment "
+                           f"functions yet ({', '.join(missing)}); use device='cpu'")
+    return mod
+
+
+def _backend(device: str = "cpu"):
+    """The compiled engine module for ``device`` (see `engine_device`)."""
+    from ..backends import cpu_module, cuda_module
+
+    return cuda_module() if engine_device(device) == "cuda" else cpu_module()
 
 
 def _engine_params(p: AlignParams) -> dict:
