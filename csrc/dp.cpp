@@ -20,6 +20,7 @@
 #include "similarity.h"
 #include "engine.h"
 #include "parallel.h"
+#include "engine_common.h"
 
 namespace rnabert {
 
@@ -61,24 +62,7 @@ Paths align_matrices(const std::vector<const float*>& mats, const std::vector<in
   const int64_t m = (int64_t)mats.size();
   const bool margins = fp_margin != 0.0f || fn_margin != 0.0f;
   // Reference pairs grouped by row (sorted, duplicates removed), per matrix.
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> refs(m);
-  for (int64_t p = 0; p < m; ++p) {
-    if (rows[p] < 1 || cols[p] < 1)
-      throw std::invalid_argument("matrices: matrix " + std::to_string(p) + " is empty (shape " +
-                                  std::to_string(rows[p]) + " x " + std::to_string(cols[p]) + ")");
-    if (p < (int64_t)reference.size() && reference[p]) {
-      for (int64_t k = 0; k < nref[p]; ++k) {
-        const int64_t i = reference[p][2 * k], j = reference[p][2 * k + 1];
-        if (i < 0 || i >= rows[p] || j < 0 || j >= cols[p])
-          throw std::invalid_argument("reference: pair (" + std::to_string(i) + ", " + std::to_string(j) +
-                                      ") of matrix " + std::to_string(p) + " is outside its " +
-                                      std::to_string(rows[p]) + " x " + std::to_string(cols[p]) + " shape");
-        refs[p].emplace_back(i, j);
-      }
-      std::sort(refs[p].begin(), refs[p].end());
-      refs[p].erase(std::unique(refs[p].begin(), refs[p].end()), refs[p].end());
-    }
-  }
+  const std::vector<std::vector<std::pair<int64_t, int64_t>>> refs = reference_pairs(m, rows, cols, reference, nref);
   Paths res;
   res.scores.resize(m);
   std::vector<int64_t> order(m);

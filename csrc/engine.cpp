@@ -13,6 +13,7 @@
 #include "cpu_features.h"
 #include "dp_kernel.h"
 #include "parallel.h"
+#include "engine_common.h"
 #include "similarity.h"
 
 namespace rnabert {
@@ -28,19 +29,7 @@ namespace {
 constexpr int kStripRows = 16;   // rows of A per similarity strip fed to the DP
 constexpr int64_t kPad = 16;     // B^T rows padded to a multiple of the widest SIMD width
 
-void check_set(const SeqSet& s, const char* name) {
-  if (s.n < 1) throw std::invalid_argument(std::string(name) + ": needs at least one sequence");
-  if (s.dim < 1) throw std::invalid_argument(std::string(name) + ": embedding width must be >= 1");
-  if (s.offsets[0] != 0) throw std::invalid_argument(std::string(name) + ": offsets must start at 0");
-  for (int64_t k = 0; k < s.n; ++k) {
-    const int64_t len = s.offsets[k + 1] - s.offsets[k];
-    if (len <= 0)
-      throw std::invalid_argument(std::string(name) + ": offsets must be strictly increasing (sequence " +
-                                  std::to_string(k) + " is empty)");
-    if (len > (int64_t)1 << 24)
-      throw std::invalid_argument(std::string(name) + ": sequence " + std::to_string(k) + " is too long");
-  }
-}
+void check_set(const SeqSet& s, const char* name) { check_layout(s, name); }
 
 // NaN or inf in a sequence that will be used would poison its scores silently: refuse it.
 void check_finite(const SeqSet& s, const std::vector<char>& used, const char* name) {
@@ -229,33 +218,14 @@ Problem make_problem(const SeqSet& a, const SeqSet& b, const Transposed& bt, con
 
 // Pair indices ordered by cost L1*L2, largest first, so the dynamic queue ends on small tasks.
 std::vector<int64_t> order_by_cost(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m) {
-  std::vector<int64_t> order(m);
-  std::vector<int64_t> cost(m);
-  for (int64_t k = 0; k < m; ++k) {
+  return pairs_by_cost(pairs, m, [&](int64_t k) {
     const int64_t i = pairs[2 * k], j = pairs[2 * k + 1];
-    cost[k] = (a.offsets[i + 1] - a.offsets[i]) * (b.offsets[j + 1] - b.offsets[j]);
-  }
-  std::iota(order.begin(), order.end(), 0);
-  // Equal costs in (query, target) order: consecutive tasks then share sequences in cache.
-  std::sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
-    if (cost[x] != cost[y]) return cost[x] > cost[y];
-    if (pairs[2 * x] != pairs[2 * y]) return pairs[2 * x] < pairs[2 * y];
-    if (pairs[2 * x + 1] != pairs[2 * y + 1]) return pairs[2 * x + 1] < pairs[2 * y + 1];
-    return x < y;
+    return (a.offsets[i + 1] - a.offsets[i]) * (b.offsets[j + 1] - b.offsets[j]);
   });
-  return order;
 }
 
 void check_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m) {
-  for (int64_t k = 0; k < m; ++k) {
-    const int64_t i = pairs[2 * k], j = pairs[2 * k + 1];
-    if (i < 0 || i >= a.n)
-      throw std::invalid_argument("pairs: row " + std::to_string(k) + " has query index " + std::to_string(i) +
-                                  " out of range [0, " + std::to_string(a.n) + ")");
-    if (j < 0 || j >= b.n)
-      throw std::invalid_argument("pairs: row " + std::to_string(k) + " has target index " + std::to_string(j) +
-                                  " out of range [0, " + std::to_string(b.n) + ")");
-  }
+  check_pair_range(a, b, pairs, m);
 }
 
 // Validates a pair list and its sequences; returns the targets it touches, transposed.
@@ -364,26 +334,7 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
   std::vector<DpWork> work(workers);
   std::vector<int64_t> tile_pairs;
   std::vector<float> tile_scores;
-  // Top-k: one min-heap of (score, partner) per query; the worst kept partner sits on top.
-  using Entry = std::pair<float, int64_t>;
-  auto worse = [](const Entry& x, const Entry& y) {  // heap order: x before y when x is better
-    if (x.first != y.first) return x.first > y.first;
-    return x.second < y.second;
-  };
-  std::vector<std::vector<Entry>> heaps(output == AvaOutput::kTopK ? na : 0);
-  auto offer = [&](int64_t q, int64_t t, float s) {
-    auto& h = heaps[q];
-    const Entry e{s, t};
-    if ((int64_t)h.size() < top_k) {
-      h.push_back(e);
-      std::push_heap(h.begin(), h.end(), worse);
-    } else if (worse(e, h.front())) {
-      std::pop_heap(h.begin(), h.end(), worse);
-      h.back() = e;
-      std::push_heap(h.begin(), h.end(), worse);
-    }
-  };
-  AvaResult res;
+  AvaCollector<AvaResult, AvaOutput> collect(output, self, na, nb, top_k, min_score, dense_out);
   int64_t done = 0;
   for (int64_t q0 = 0; q0 < na; q0 += kTile) {
     const int64_t q1 = std::min(na, q0 + kTile);
@@ -407,57 +358,12 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
       else
         run_pairs(a, b, tp, m, workers,
                   [&](int64_t k, DpWork& w) { ts[k] = soft_pair(pr, tp[2 * k], tp[2 * k + 1], w); }, work);
-      for (int64_t k = 0; k < m; ++k) {
-        const int64_t i = tp[2 * k], j = tp[2 * k + 1];
-        const float s = ts[k];
-        switch (output) {
-          case AvaOutput::kDense:
-            dense_out[i * nb + j] = s;
-            if (self) dense_out[j * nb + i] = s;
-            break;
-          case AvaOutput::kTopK:
-            offer(i, j, s);
-            if (self) offer(j, i, s);
-            break;
-          case AvaOutput::kThreshold:
-            if (s >= min_score) {
-              res.i.push_back(i);
-              res.j.push_back(j);
-              res.score.push_back(s);
-            }
-            break;
-        }
-      }
+      for (int64_t k = 0; k < m; ++k) collect.add(tp[2 * k], tp[2 * k + 1], ts[k]);
       done += m;
       if (progress) progress(done, total_pairs);
     }
   }
-  if (output == AvaOutput::kTopK) {
-    for (int64_t q = 0; q < na; ++q) {
-      auto& h = heaps[q];
-      std::sort(h.begin(), h.end(), worse);
-      for (const Entry& e : h) {
-        res.i.push_back(q);
-        res.j.push_back(e.second);
-        res.score.push_back(e.first);
-      }
-    }
-  }
-  if (output == AvaOutput::kThreshold) {  // tiles come in row blocks: sort into (i, j) order
-    std::vector<int64_t> idx(res.i.size());
-    std::iota(idx.begin(), idx.end(), 0);
-    std::sort(idx.begin(), idx.end(), [&](int64_t x, int64_t y) {
-      return res.i[x] != res.i[y] ? res.i[x] < res.i[y] : res.j[x] < res.j[y];
-    });
-    AvaResult sorted;
-    for (int64_t x : idx) {
-      sorted.i.push_back(res.i[x]);
-      sorted.j.push_back(res.j[x]);
-      sorted.score.push_back(res.score[x]);
-    }
-    return sorted;
-  }
-  return res;
+  return collect.finish();
 }
 
 }  // namespace rnabert

@@ -17,6 +17,7 @@
 #include "cuda_check.h"
 #include "device.h"
 #include "engine_cuda.h"
+#include "host_bindings.h"
 #include "kernels.h"
 #include "planning.h"
 
@@ -27,110 +28,23 @@ using cuda_kernels::DType;
 
 namespace {
 
-template <class T>
-const T* checked(const py::array& arr, const char* name, int ndim, int64_t last_dim = -1) {
-  const py::dtype want = py::dtype::of<T>();
-  if (arr.dtype().kind() != want.kind() || arr.dtype().itemsize() != want.itemsize())
-    throw std::invalid_argument(std::string(name) + ": expected dtype " + std::string(py::str(want)) + ", got " +
-                                std::string(py::str(arr.dtype())));
-  if (arr.ndim() != ndim)
-    throw std::invalid_argument(std::string(name) + ": expected a " + std::to_string(ndim) + "-D array, got " +
-                                std::to_string(arr.ndim()) + "-D");
-  if (last_dim >= 0 && arr.shape(ndim - 1) != last_dim)
-    throw std::invalid_argument(std::string(name) + ": expected last dimension " + std::to_string(last_dim) +
-                                ", got " + std::to_string(arr.shape(ndim - 1)));
-  if (!(arr.flags() & py::array::c_style)) throw std::invalid_argument(std::string(name) + ": must be C-contiguous");
-  return static_cast<const T*>(arr.data());
-}
+using namespace rnabert::host_bindings;
 
 HostSet make_set(const py::array& values, const py::array& offsets, const char* vname, const char* oname) {
-  HostSet s;
-  s.values = checked<float>(values, vname, 2);
-  s.offsets = checked<int64_t>(offsets, oname, 1);
-  if (offsets.shape(0) < 2) throw std::invalid_argument(std::string(oname) + ": needs at least 2 entries (n+1)");
-  s.n = offsets.shape(0) - 1;
-  s.dim = values.shape(1);
-  s.dtype = DType::kF32;
-  if (s.offsets[s.n] != values.shape(0))
-    throw std::invalid_argument(std::string(oname) + ": last offset " + std::to_string(s.offsets[s.n]) +
-                                " != number of rows " + std::to_string(values.shape(0)));
-  return s;
+  return host_bindings::make_set<HostSet>(values, offsets, vname, oname);
 }
 
-dp::Scoring make_scoring(const std::string& mode, const std::string& free_ends, float gap_open, float gap_extend) {
-  dp::Scoring sc;
-  if (mode == "global") sc.mode = dp::kGlobal;
-  else if (mode == "local") sc.mode = dp::kLocal;
-  else if (mode == "semiglobal") sc.mode = dp::kSemiglobal;
-  else throw std::invalid_argument("mode: expected 'global', 'local' or 'semiglobal', got '" + mode + "'");
-  if (free_ends == "both") sc.free_ends = dp::kFreeBoth;
-  else if (free_ends == "query") sc.free_ends = dp::kFreeQuery;
-  else throw std::invalid_argument("free_ends: expected 'both' or 'query', got '" + free_ends + "'");
-  if (!(gap_open >= 0.0f) || !std::isfinite(gap_open)) throw std::invalid_argument("gap_open: must be finite and >= 0");
-  if (!(gap_extend >= 0.0f) || !std::isfinite(gap_extend))
-    throw std::invalid_argument("gap_extend: must be finite and >= 0");
-  sc.gap_open = gap_open;
-  sc.gap_extend = gap_extend;
-  return sc;
-}
-
-template <class T>
-T param(const py::dict& d, const char* key) {
-  if (!d.contains(key)) throw std::invalid_argument(std::string("params: missing '") + key + "'");
-  return d[key].cast<T>();
-}
-
+// A missing params key raises ValueError "params: missing '<key>'" here.
 cuda_engine::Params make_params(const py::dict& d) {
-  cuda_engine::Params p;
-  p.scoring = make_scoring(param<std::string>(d, "mode"), param<std::string>(d, "free_ends"),
-                           param<float>(d, "gap_open"), param<float>(d, "gap_extend"));
-  p.scale = param<float>(d, "scale");
-  p.bias = param<float>(d, "bias");
-  p.soft_scale = param<float>(d, "soft_scale");
-  if (d.contains("precision")) {
-    const std::string prec = d["precision"].cast<std::string>();
-    if (prec == "bf16") p.bf16 = true;
-    else if (prec != "fp32") throw std::invalid_argument("precision: expected 'fp32' or 'bf16', got '" + prec + "'");
-  }
-  if (!std::isfinite(p.scale)) throw std::invalid_argument("scale: must be finite");
-  if (!std::isfinite(p.bias)) throw std::invalid_argument("bias: must be finite");
-  if (!std::isfinite(p.soft_scale) || !(p.soft_scale > 0.0f) || p.soft_scale > 40.0f)
-    throw std::invalid_argument("soft_scale: must be in (0, 40]");
-  return p;
+  return host_bindings::make_params<cuda_engine::Params>(d, true);
 }
 
-struct PairsArgs {
-  HostSet a, b;
-  const int64_t* pairs;
-  int64_t m;
-};
-
-PairsArgs pairs_args(const py::array& values, const py::array& offsets, const py::array& pairs,
-                     const py::object& tvalues, const py::object& toffsets) {
-  PairsArgs r;
-  r.a = make_set(values, offsets, "emb", "offsets");
-  r.b = tvalues.is_none()
-            ? r.a
-            : make_set(tvalues.cast<py::array>(), toffsets.cast<py::array>(), "targets", "target_offsets");
-  r.pairs = checked<int64_t>(pairs, "pairs", 2, 2);
-  r.m = pairs.shape(0);
-  return r;
+PairsArgs<HostSet> pairs_args(const py::array& values, const py::array& offsets, const py::array& pairs,
+                              const py::object& tvalues, const py::object& toffsets) {
+  return host_bindings::pairs_args<HostSet>(values, offsets, pairs, tvalues, toffsets);
 }
 
 cudaStream_t as_stream(uintptr_t s) { return reinterpret_cast<cudaStream_t>(s); }
-
-py::tuple paths_to_numpy(cuda_engine::Paths&& p) {
-  const int64_t m = (int64_t)p.scores.size();
-  py::array_t<float> scores(m);
-  std::copy(p.scores.begin(), p.scores.end(), scores.mutable_data());
-  if (p.offsets.empty()) p.offsets.assign(m + 1, 0);
-  py::array_t<int64_t> offsets(m + 1);
-  std::copy(p.offsets.begin(), p.offsets.end(), offsets.mutable_data());
-  const int64_t k = (int64_t)p.path.size() / 2;
-  py::array_t<int32_t> path({k, (int64_t)2});
-  std::copy(p.path.begin(), p.path.end(), path.mutable_data());
-  return py::make_tuple(scores, offsets, path);
-}
 
 py::array_t<int64_t> to_numpy(const std::vector<int64_t>& v) {
   py::array_t<int64_t> out((int64_t)v.size());
@@ -181,7 +95,7 @@ PYBIND11_MODULE(_cuda, m) {
       "score_pairs",
       [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
          py::object toffsets, int, int, uintptr_t stream) {
-        const PairsArgs a = pairs_args(values, offsets, pairs, tvalues, toffsets);
+        const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
         const cuda_engine::Params p = make_params(params);
         py::array_t<float> out(a.m);
         float* o = out.mutable_data();
@@ -198,7 +112,7 @@ PYBIND11_MODULE(_cuda, m) {
       "align_pairs",
       [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
          py::object toffsets, int, int, uintptr_t stream) {
-        const PairsArgs a = pairs_args(values, offsets, pairs, tvalues, toffsets);
+        const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
         const cuda_engine::Params p = make_params(params);
         cuda_engine::Paths res;
         {
@@ -214,7 +128,7 @@ PYBIND11_MODULE(_cuda, m) {
       "soft_align_scores",
       [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
          py::object toffsets, int, int, uintptr_t stream) {
-        const PairsArgs a = pairs_args(values, offsets, pairs, tvalues, toffsets);
+        const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
         const cuda_engine::Params p = make_params(params);
         py::array_t<float> out(a.m);
         float* o = out.mutable_data();
@@ -237,38 +151,21 @@ PYBIND11_MODULE(_cuda, m) {
         const bool self = tvalues.is_none();
         if (!self) b = make_set(tvalues.cast<py::array>(), toffsets.cast<py::array>(), "targets", "target_offsets");
         const cuda_engine::Params p = make_params(params);
-        cuda_engine::AvaScore sk;
-        if (score == "dp") sk = cuda_engine::AvaScore::kDp;
-        else if (score == "soft") sk = cuda_engine::AvaScore::kSoft;
-        else throw std::invalid_argument("score: expected 'dp' or 'soft', got '" + score + "'");
-        cuda_engine::AvaOutput ok;
-        if (output == "dense") ok = cuda_engine::AvaOutput::kDense;
-        else if (output == "topk") ok = cuda_engine::AvaOutput::kTopK;
-        else if (output == "threshold") ok = cuda_engine::AvaOutput::kThreshold;
-        else throw std::invalid_argument("output: expected 'dense', 'topk' or 'threshold', got '" + output + "'");
+        const auto sk = parse_ava_score<cuda_engine::AvaScore>(score);
+        const auto ok = parse_ava_output<cuda_engine::AvaOutput>(output);
         if (ok == cuda_engine::AvaOutput::kTopK && top_k < 1) throw std::invalid_argument("top_k must be >= 1");
         const int64_t nb = self ? a.n : b.n;
         py::array_t<float> dense(ok == cuda_engine::AvaOutput::kDense ? std::vector<int64_t>{a.n, nb}
                                                                       : std::vector<int64_t>{0, 0});
         float* d = dense.mutable_data();
-        std::function<void(int64_t, int64_t)> cb;
-        if (!progress.is_none())
-          cb = [&progress](int64_t done, int64_t total) {
-            py::gil_scoped_acquire gil;
-            progress(done, total);
-          };
+        const std::function<void(int64_t, int64_t)> cb = progress_callback(progress);
         cuda_engine::AvaResult r;
         {
           py::gil_scoped_release nogil;
           r = cuda_engine::all_vs_all(a, self ? nullptr : &b, p, sk, ok, top_k, min_score, as_stream(stream), d, cb);
         }
         if (ok == cuda_engine::AvaOutput::kDense) return py::object(dense);
-        py::array_t<int64_t> ii((int64_t)r.i.size()), jj((int64_t)r.j.size());
-        py::array_t<float> ss((int64_t)r.score.size());
-        std::copy(r.i.begin(), r.i.end(), ii.mutable_data());
-        std::copy(r.j.begin(), r.j.end(), jj.mutable_data());
-        std::copy(r.score.begin(), r.score.end(), ss.mutable_data());
-        return py::object(py::make_tuple(ii, jj, ss));
+        return py::object(ava_to_numpy(r));
       },
       py::arg("values"), py::arg("offsets"), py::arg("params"), py::arg("target_values") = py::none(),
       py::arg("target_offsets") = py::none(), py::arg("score") = "dp", py::arg("output") = "dense",
@@ -281,43 +178,12 @@ PYBIND11_MODULE(_cuda, m) {
       [](py::list matrices, py::dict params, py::object reference, float fp_margin, float fn_margin, bool traceback,
          int, int, uintptr_t stream) {
         const cuda_engine::Params p = make_params(params);
-        const int64_t count = (int64_t)matrices.size();
-        std::vector<const float*> mats(count);
-        std::vector<int64_t> rows(count), cols(count), nref(count, 0);
-        std::vector<const int64_t*> refs(count, nullptr);
-        std::vector<py::array> keep;
-        for (int64_t k = 0; k < count; ++k) {
-          py::array a = matrices[k].cast<py::array>();
-          const std::string name = "matrices[" + std::to_string(k) + "]";
-          mats[k] = checked<float>(a, name.c_str(), 2);
-          rows[k] = a.shape(0);
-          cols[k] = a.shape(1);
-          const float* v = mats[k];
-          for (int64_t x = 0; x < rows[k] * cols[k]; ++x)
-            if (!std::isfinite(v[x])) throw std::invalid_argument(name + ": contains NaN or inf");
-          keep.push_back(a);
-        }
-        if (!reference.is_none()) {
-          py::list refl = reference.cast<py::list>();
-          if ((int64_t)refl.size() != count)
-            throw std::invalid_argument("reference: expected one array per matrix (" + std::to_string(count) +
-                                        "), got " + std::to_string(refl.size()));
-          for (int64_t k = 0; k < count; ++k) {
-            if (refl[k].is_none()) continue;
-            py::array a = refl[k].cast<py::array>();
-            const std::string name = "reference[" + std::to_string(k) + "]";
-            refs[k] = checked<int64_t>(a, name.c_str(), 2, 2);
-            nref[k] = a.shape(0);
-            keep.push_back(a);
-          }
-        }
-        if (!std::isfinite(fp_margin)) throw std::invalid_argument("fp_margin: must be finite");
-        if (!std::isfinite(fn_margin)) throw std::invalid_argument("fn_margin: must be finite");
+        const MatrixArgs x = matrix_args(matrices, reference, fp_margin, fn_margin);
         cuda_engine::Paths res;
         {
           py::gil_scoped_release nogil;
-          res = cuda_engine::align_matrices(mats, rows, cols, refs, nref, p.scoring, fp_margin, fn_margin, traceback,
-                                            as_stream(stream));
+          res = cuda_engine::align_matrices(x.mats, x.rows, x.cols, x.refs, x.nref, p.scoring, fp_margin, fn_margin,
+                                            traceback, as_stream(stream));
         }
         return paths_to_numpy(std::move(res));
       },

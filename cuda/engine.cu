@@ -15,6 +15,7 @@
 #include "cuda_check.h"
 #include "device.h"
 #include "planning.h"
+#include "engine_common.h"
 
 namespace rnabert {
 namespace cuda_engine {
@@ -354,17 +355,7 @@ void require_device() {
 }
 
 void check_set(const HostSet& s, const char* name, bool check_values) {
-  if (s.n < 1) throw std::invalid_argument(std::string(name) + ": needs at least one sequence");
-  if (s.dim < 1) throw std::invalid_argument(std::string(name) + ": embedding width must be >= 1");
-  if (s.offsets[0] != 0) throw std::invalid_argument(std::string(name) + ": offsets must start at 0");
-  for (int64_t k = 0; k < s.n; ++k) {
-    const int64_t len = s.offsets[k + 1] - s.offsets[k];
-    if (len <= 0)
-      throw std::invalid_argument(std::string(name) + ": offsets must be strictly increasing (sequence " +
-                                  std::to_string(k) + " is empty)");
-    if (len > (int64_t)1 << 24)
-      throw std::invalid_argument(std::string(name) + ": sequence " + std::to_string(k) + " is too long");
-  }
+  check_layout(s, name);
   if (check_values && s.dtype == DType::kF32 && s.values) {
     const float* v = static_cast<const float*>(s.values);
     const int64_t count = s.offsets[s.n] * s.dim;
@@ -376,15 +367,7 @@ void check_set(const HostSet& s, const char* name, bool check_values) {
 }
 
 void check_pairs(const HostSet& a, const HostSet& b, const int64_t* pairs, int64_t m) {
-  for (int64_t k = 0; k < m; ++k) {
-    const int64_t i = pairs[2 * k], j = pairs[2 * k + 1];
-    if (i < 0 || i >= a.n)
-      throw std::invalid_argument("pairs: row " + std::to_string(k) + " has query index " + std::to_string(i) +
-                                  " out of range [0, " + std::to_string(a.n) + ")");
-    if (j < 0 || j >= b.n)
-      throw std::invalid_argument("pairs: row " + std::to_string(k) + " has target index " + std::to_string(j) +
-                                  " out of range [0, " + std::to_string(b.n) + ")");
-  }
+  check_pair_range(a, b, pairs, m);
 }
 
 void score_pairs(const HostSet& a, const HostSet& b, const int64_t* pairs, int64_t m, const Params& p,
@@ -441,25 +424,7 @@ AvaResult all_vs_all(const HostSet& a, const HostSet* b_or_null, const Params& p
   // and, without targets, oriented i <= j as the CPU engine computes them.
   const std::vector<int64_t> perm_a = cuda_plan::by_length(len_a.data(), na);
   const std::vector<int64_t> perm_b = self ? perm_a : cuda_plan::by_length(len_b.data(), nb);
-  using Entry = std::pair<float, int64_t>;
-  auto better = [](const Entry& x, const Entry& y) {  // heap order as the CPU engine: x before y when x is better
-    if (x.first != y.first) return x.first > y.first;
-    return x.second < y.second;
-  };
-  std::vector<std::vector<Entry>> heaps(output == AvaOutput::kTopK ? na : 0);
-  auto offer = [&](int64_t q, int64_t t, float s) {
-    auto& h = heaps[q];
-    const Entry e{s, t};
-    if ((int64_t)h.size() < top_k) {
-      h.push_back(e);
-      std::push_heap(h.begin(), h.end(), better);
-    } else if (better(e, h.front())) {
-      std::pop_heap(h.begin(), h.end(), better);
-      h.back() = e;
-      std::push_heap(h.begin(), h.end(), better);
-    }
-  };
-  AvaResult res;
+  AvaCollector<AvaResult, AvaOutput> collect(output, self, na, nb, top_k, min_score, dense_out);
   int64_t done = 0;
   std::vector<int64_t> tp;
   const Kind kind = score == AvaScore::kDp ? Kind::kScore : Kind::kSoft;
@@ -474,57 +439,12 @@ AvaResult all_vs_all(const HostSet& a, const HostSet* b_or_null, const Params& p
       tp[2 * k + 1] = j;
     }
     const PairRun r = run_pairs(base, len_a, len_b, tp.data(), m, kind, p.soft_scale, dev, ss.get(), true);
-    for (int64_t k = 0; k < m; ++k) {
-      const int64_t i = tp[2 * k], j = tp[2 * k + 1];
-      const float s = r.scores[k];
-      switch (output) {
-        case AvaOutput::kDense:
-          dense_out[i * nb + j] = s;
-          if (self) dense_out[j * nb + i] = s;
-          break;
-        case AvaOutput::kTopK:
-          offer(i, j, s);
-          if (self) offer(j, i, s);
-          break;
-        case AvaOutput::kThreshold:
-          if (s >= min_score) {
-            res.i.push_back(i);
-            res.j.push_back(j);
-            res.score.push_back(s);
-          }
-          break;
-      }
-    }
+    for (int64_t k = 0; k < m; ++k) collect.add(tp[2 * k], tp[2 * k + 1], r.scores[k]);
     done += m;
     if (progress) progress(done, total_pairs);
   }
   ss.sync();
-  if (output == AvaOutput::kTopK) {
-    for (int64_t q = 0; q < na; ++q) {
-      auto& h = heaps[q];
-      std::sort(h.begin(), h.end(), better);
-      for (const Entry& e : h) {
-        res.i.push_back(q);
-        res.j.push_back(e.second);
-        res.score.push_back(e.first);
-      }
-    }
-  }
-  if (output == AvaOutput::kThreshold) {  // tiles come in row blocks: sort into (i, j) order
-    std::vector<int64_t> idx(res.i.size());
-    std::iota(idx.begin(), idx.end(), 0);
-    std::sort(idx.begin(), idx.end(), [&](int64_t u, int64_t v) {
-      return res.i[u] != res.i[v] ? res.i[u] < res.i[v] : res.j[u] < res.j[v];
-    });
-    AvaResult sorted;
-    for (int64_t u : idx) {
-      sorted.i.push_back(res.i[u]);
-      sorted.j.push_back(res.j[u]);
-      sorted.score.push_back(res.score[u]);
-    }
-    return sorted;
-  }
-  return res;
+  return collect.finish();
 }
 
 Paths align_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
@@ -533,24 +453,7 @@ Paths align_matrices(const std::vector<const float*>& mats, const std::vector<in
                      bool traceback, cudaStream_t stream) {
   const int64_t m = (int64_t)mats.size();
   const bool margins = fp_margin != 0.0f || fn_margin != 0.0f;
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> refs(m);
-  for (int64_t p = 0; p < m; ++p) {
-    if (rows[p] < 1 || cols[p] < 1)
-      throw std::invalid_argument("matrices: matrix " + std::to_string(p) + " is empty (shape " +
-                                  std::to_string(rows[p]) + " x " + std::to_string(cols[p]) + ")");
-    if (p < (int64_t)reference.size() && reference[p]) {
-      for (int64_t k = 0; k < nref[p]; ++k) {
-        const int64_t i = reference[p][2 * k], j = reference[p][2 * k + 1];
-        if (i < 0 || i >= rows[p] || j < 0 || j >= cols[p])
-          throw std::invalid_argument("reference: pair (" + std::to_string(i) + ", " + std::to_string(j) +
-                                      ") of matrix " + std::to_string(p) + " is outside its " +
-                                      std::to_string(rows[p]) + " x " + std::to_string(cols[p]) + " shape");
-        refs[p].emplace_back(i, j);
-      }
-      std::sort(refs[p].begin(), refs[p].end());
-      refs[p].erase(std::unique(refs[p].begin(), refs[p].end()), refs[p].end());
-    }
-  }
+  const std::vector<std::vector<std::pair<int64_t, int64_t>>> refs = reference_pairs(m, rows, cols, reference, nref);
   Paths res;
   res.scores.assign(m, 0.0f);
   res.offsets.assign(m + 1, 0);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "engine_common.h"
+
 namespace rnabert {
 namespace cuda_plan {
 
@@ -21,16 +23,7 @@ int64_t pair_bytes(int64_t L1, int64_t L2, bool trace) {
 }
 
 std::vector<int64_t> order_by_cost(const int64_t* len_a, const int64_t* len_b, const int64_t* pairs, int64_t m) {
-  std::vector<int64_t> order(m), cost(m);
-  for (int64_t k = 0; k < m; ++k) cost[k] = len_a[pairs[2 * k]] * len_b[pairs[2 * k + 1]];
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
-    if (cost[x] != cost[y]) return cost[x] > cost[y];
-    if (pairs[2 * x] != pairs[2 * y]) return pairs[2 * x] < pairs[2 * y];
-    if (pairs[2 * x + 1] != pairs[2 * y + 1]) return pairs[2 * x + 1] < pairs[2 * y + 1];
-    return x < y;
-  });
-  return order;
+  return pairs_by_cost(pairs, m, [&](int64_t k) { return len_a[pairs[2 * k]] * len_b[pairs[2 * k + 1]]; });
 }
 
 std::vector<int64_t> split_batches(const std::vector<int64_t>& order, const int64_t* len_a, const int64_t* len_b,
