@@ -36,6 +36,30 @@ PairsArgs<SeqSet> pairs_args(const py::array& values, const py::array& offsets, 
 
 }  // namespace
 
+// score_pairs and soft_align_scores take the same arguments and return one float per pair; only the
+// kernel differs.
+using PairScoreKernel = void (*)(const SeqSet&, const SeqSet&, const int64_t*, int64_t, const EngineParams&, int,
+                                 int, float*);
+
+auto pair_scores(PairScoreKernel kernel) {
+  return [kernel](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
+                  py::object toffsets, int threads, int simd) {
+    const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
+    const EngineParams p = make_params(params);
+    py::array_t<float> out(a.m);
+    float* o = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      kernel(a.a, a.b, a.pairs, a.m, p, threads, simd, o);
+    }
+    return out;
+  };
+}
+
+#define PAIR_ARGS                                                                                              \
+  py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(), \
+      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "rnabert CPU engine (C++17): fused embedding similarity and affine-gap dynamic programming";
   m.attr("__version__") = RNABERT_VERSION;
@@ -60,23 +84,8 @@ PYBIND11_MODULE(_core, m) {
         "The SIMD level the engine uses here: the widest compiled in and supported ('avx512', 'avx2', 'scalar'), "
         "lowered by the RNABERT_SIMD environment variable.");
 
-  m.def(
-      "score_pairs",
-      [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
-         py::object toffsets, int threads, int simd) {
-        const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
-        const EngineParams p = make_params(params);
-        py::array_t<float> out(a.m);
-        float* o = out.mutable_data();
-        {
-          py::gil_scoped_release nogil;
-          score_pairs(a.a, a.b, a.pairs, a.m, p, threads, simd, o);
-        }
-        return out;
-      },
-      py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(),
-      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1,
-      "Score-only alignment of pairs (i, j): float32 [m]. values must be unit rows.");
+  m.def("score_pairs", pair_scores(&score_pairs), PAIR_ARGS,
+        "Score-only alignment of pairs (i, j): float32 [m]. values must be unit rows.");
   m.def(
       "align_pairs",
       [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
@@ -90,26 +99,8 @@ PYBIND11_MODULE(_core, m) {
         }
         return paths_to_numpy(std::move(res));
       },
-      py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(),
-      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1,
-      "Alignment with traceback: (scores float32 [m], path_offsets int64 [m+1], path int32 [K, 2]).");
-  m.def(
-      "soft_align_scores",
-      [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
-         py::object toffsets, int threads, int simd) {
-        const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
-        const EngineParams p = make_params(params);
-        py::array_t<float> out(a.m);
-        float* o = out.mutable_data();
-        {
-          py::gil_scoped_release nogil;
-          soft_scores(a.a, a.b, a.pairs, a.m, p, threads, simd, o);
-        }
-        return out;
-      },
-      py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(),
-      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1,
-      "Soft-alignment similarity of pairs: float32 [m].");
+      PAIR_ARGS, "Alignment with traceback: (scores float32 [m], path_offsets int64 [m+1], path int32 [K, 2]).");
+  m.def("soft_align_scores", pair_scores(&soft_scores), PAIR_ARGS, "Soft-alignment similarity of pairs: float32 [m].");
   m.def(
       "all_vs_all",
       [](py::array values, py::array offsets, py::dict params, py::object tvalues, py::object toffsets,
