@@ -61,6 +61,32 @@ DType parse_dtype(const std::string& s) {
 
 }  // namespace
 
+// score_pairs_device and soft_align_scores_device take the same arguments; only the kernel differs.
+using DevicePairKernel = void (*)(const void*, const int64_t*, const int64_t*, int64_t, int64_t, int64_t, DType,
+                                  const cuda_engine::Params&, float*, cudaStream_t);
+
+auto device_pair_scores(DevicePairKernel kernel) {
+  return [kernel](uintptr_t values_ptr, uintptr_t offsets_ptr, uintptr_t pairs_ptr, int64_t mm, int64_t n, int64_t dim,
+                  py::dict params, uintptr_t out_ptr, uintptr_t stream, const std::string& dtype) {
+    const DType dt = parse_dtype(dtype);
+    const cuda_engine::Params p = make_params(params);
+    if (p.bf16)
+      throw std::invalid_argument("params: precision='bf16' does not apply here; pass bf16 values, dtype='bf16'");
+    py::gil_scoped_release nogil;
+    kernel(reinterpret_cast<const void*>(values_ptr), reinterpret_cast<const int64_t*>(offsets_ptr),
+           reinterpret_cast<const int64_t*>(pairs_ptr), mm, n, dim, dt, p, reinterpret_cast<float*>(out_ptr),
+           as_stream(stream));
+  };
+}
+
+#define DEVICE_PAIR_ARGS                                                                                          \
+  py::arg("values_ptr"), py::arg("offsets_ptr"), py::arg("pairs_ptr"), py::arg("m"), py::arg("n"), py::arg("dim"), \
+      py::arg("params"), py::arg("out_ptr"), py::arg("stream") = 0, py::arg("dtype") = "fp32"
+#define DEVICE_PAIR_DOC                                                                                        \
+  " (e.g. torch CUDA tensors' data_ptr()): values [rows, dim] of dtype, offsets [n+1] int64, pairs [m, 2] int64, " \
+  "out [m] float32; queued on `stream` (0: a stream created and synchronised for the call). Reads offsets and "   \
+  "pairs back once for planning (synchronises `stream`)."
+
 PYBIND11_MODULE(_cuda, m) {
   m.doc() = "rnabert GPU engine (CUDA): fused embedding similarity and affine-gap dynamic programming";
   py::register_exception<rnabert::CudaError>(m, "CudaError", PyExc_RuntimeError);
@@ -193,45 +219,11 @@ PYBIND11_MODULE(_cuda, m) {
       "Alignment of explicit score matrices (used as-is) on the GPU, with optional margins against reference pairs.");
 
   // ---- data already on the device --------------------------------------------------------------------
-  m.def(
-      "score_pairs_device",
-      [](uintptr_t values_ptr, uintptr_t offsets_ptr, uintptr_t pairs_ptr, int64_t mm, int64_t n, int64_t dim,
-         py::dict params, uintptr_t out_ptr, uintptr_t stream, const std::string& dtype) {
-        const DType dt = parse_dtype(dtype);
-        const cuda_engine::Params p = make_params(params);
-        if (p.bf16)
-          throw std::invalid_argument("params: precision='bf16' does not apply here; pass bf16 values, dtype='bf16'");
-        py::gil_scoped_release nogil;
-        cuda_engine::score_pairs_device(reinterpret_cast<const void*>(values_ptr),
-                                        reinterpret_cast<const int64_t*>(offsets_ptr),
-                                        reinterpret_cast<const int64_t*>(pairs_ptr), mm, n, dim, dt, p,
-                                        reinterpret_cast<float*>(out_ptr), as_stream(stream));
-      },
-      py::arg("values_ptr"), py::arg("offsets_ptr"), py::arg("pairs_ptr"), py::arg("m"), py::arg("n"), py::arg("dim"),
-      py::arg("params"), py::arg("out_ptr"), py::arg("stream") = 0, py::arg("dtype") = "fp32",
-      "Score-only alignment of device-resident data (e.g. torch CUDA tensors' data_ptr()): values [rows, dim] of "
-      "dtype, offsets [n+1] int64, pairs [m, 2] int64, out [m] float32; queued on `stream` (0: a stream created "
-      "and synchronised for the call). Reads offsets and pairs back once for planning (synchronises `stream`).");
+  m.def("score_pairs_device", device_pair_scores(&cuda_engine::score_pairs_device), DEVICE_PAIR_ARGS,
+        "Score-only alignment of device-resident data" DEVICE_PAIR_DOC);
 
-  m.def(
-      "soft_align_scores_device",
-      [](uintptr_t values_ptr, uintptr_t offsets_ptr, uintptr_t pairs_ptr, int64_t mm, int64_t n, int64_t dim,
-         py::dict params, uintptr_t out_ptr, uintptr_t stream, const std::string& dtype) {
-        const DType dt = parse_dtype(dtype);
-        const cuda_engine::Params p = make_params(params);
-        if (p.bf16)
-          throw std::invalid_argument("params: precision='bf16' does not apply here; pass bf16 values, dtype='bf16'");
-        py::gil_scoped_release nogil;
-        cuda_engine::soft_scores_device(reinterpret_cast<const void*>(values_ptr),
-                                        reinterpret_cast<const int64_t*>(offsets_ptr),
-                                        reinterpret_cast<const int64_t*>(pairs_ptr), mm, n, dim, dt, p,
-                                        reinterpret_cast<float*>(out_ptr), as_stream(stream));
-      },
-      py::arg("values_ptr"), py::arg("offsets_ptr"), py::arg("pairs_ptr"), py::arg("m"), py::arg("n"), py::arg("dim"),
-      py::arg("params"), py::arg("out_ptr"), py::arg("stream") = 0, py::arg("dtype") = "fp32",
-      "Soft-alignment similarity of device-resident data (e.g. torch CUDA tensors' data_ptr()): values [rows, dim] of "
-      "dtype, offsets [n+1] int64, pairs [m, 2] int64, out [m] float32; queued on `stream` (0: a stream created "
-      "and synchronised for the call). Reads offsets and pairs back once for planning (synchronises `stream`).");
+  m.def("soft_align_scores_device", device_pair_scores(&cuda_engine::soft_scores_device), DEVICE_PAIR_ARGS,
+        "Soft-alignment similarity of device-resident data" DEVICE_PAIR_DOC);
 
   // ---- host-side planning, exposed for tests (no GPU needed) -----------------------------------------
   m.def(
