@@ -76,30 +76,9 @@ uint32_t bf16_pair(const float* v, int64_t k, int64_t dim) {
 }
 
 Transposed transpose_set(const SeqSet& s, const std::vector<char>& used, bool bf16) {
-  if (bf16) {  // [pair][column] words of two bf16, zero padding
-    Transposed t;
-    const int64_t npairs = (s.dim + 1) / 2;
-    t.start.resize(s.n);
-    t.ld.resize(s.n);
-    int64_t total = 0;
-    for (int64_t k = 0; k < s.n; ++k) {
-      const int64_t len = s.offsets[k + 1] - s.offsets[k];
-      t.ld[k] = (len + kPad - 1) / kPad * kPad;
-      t.start[k] = total;
-      if (used.empty() || used[k]) total += t.ld[k] * npairs;
-    }
-    t.data.assign(total, 0.0f);
-    for (int64_t k = 0; k < s.n; ++k) {
-      if (!used.empty() && !used[k]) continue;
-      const int64_t len = s.offsets[k + 1] - s.offsets[k];
-      uint32_t* dst = reinterpret_cast<uint32_t*>(t.data.data() + t.start[k]);
-      for (int64_t j = 0; j < len; ++j) {
-        const float* row = s.values + (s.offsets[k] + j) * s.dim;
-        for (int64_t p = 0; p < npairs; ++p) dst[p * t.ld[k] + j] = bf16_pair(row, p, s.dim);
-      }
-    }
-    return t;
-  }
+  // Column-major per sequence, each column padded to kPad: fp32 has one row per dimension, bf16 one row per
+  // pair of dimensions (two bf16 in a 32-bit word); padding stays zero.
+  const int64_t rows = bf16 ? (s.dim + 1) / 2 : s.dim;
   Transposed t;
   t.start.resize(s.n);
   t.ld.resize(s.n);
@@ -108,7 +87,7 @@ Transposed transpose_set(const SeqSet& s, const std::vector<char>& used, bool bf
     const int64_t len = s.offsets[k + 1] - s.offsets[k];
     t.ld[k] = (len + kPad - 1) / kPad * kPad;
     t.start[k] = total;
-    if (used.empty() || used[k]) total += t.ld[k] * s.dim;
+    if (used.empty() || used[k]) total += t.ld[k] * rows;
   }
   t.data.assign(total, 0.0f);
   for (int64_t k = 0; k < s.n; ++k) {
@@ -116,8 +95,14 @@ Transposed transpose_set(const SeqSet& s, const std::vector<char>& used, bool bf
     const int64_t len = s.offsets[k + 1] - s.offsets[k];
     const float* src = s.values + s.offsets[k] * s.dim;
     float* dst = t.data.data() + t.start[k];
-    for (int64_t j = 0; j < len; ++j)
-      for (int64_t c = 0; c < s.dim; ++c) dst[c * t.ld[k] + j] = src[j * s.dim + c];
+    if (bf16) {
+      uint32_t* words = reinterpret_cast<uint32_t*>(dst);
+      for (int64_t j = 0; j < len; ++j)
+        for (int64_t p = 0; p < rows; ++p) words[p * t.ld[k] + j] = bf16_pair(src + j * s.dim, p, s.dim);
+    } else {
+      for (int64_t j = 0; j < len; ++j)
+        for (int64_t c = 0; c < rows; ++c) dst[c * t.ld[k] + j] = src[j * s.dim + c];
+    }
   }
   return t;
 }
