@@ -61,6 +61,28 @@ DType parse_dtype(const std::string& s) {
 
 }  // namespace
 
+// score_pairs and soft_align_scores (host arrays) take the same arguments; only the kernel differs.
+template <class Kernel>
+auto pair_scores(Kernel kernel) {
+  return [kernel](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
+                  py::object toffsets, int, int, uintptr_t stream) {
+    const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
+    const cuda_engine::Params p = make_params(params);
+    py::array_t<float> out(a.m);
+    float* o = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      kernel(a.a, a.b, a.pairs, a.m, p, as_stream(stream), o);
+    }
+    return out;
+  };
+}
+
+// The arguments of _core's pair entry points (threads and simd accepted and ignored here), plus stream.
+#define PAIR_ARGS                                                                                              \
+  py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(), \
+      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1, py::arg("stream") = 0
+
 // score_pairs_device and soft_align_scores_device take the same arguments; only the kernel differs.
 using DevicePairKernel = void (*)(const void*, const int64_t*, const int64_t*, int64_t, int64_t, int64_t, DType,
                                   const cuda_engine::Params&, float*, cudaStream_t);
@@ -117,23 +139,8 @@ PYBIND11_MODULE(_cuda, m) {
         "Run a tiny kernel on a device and check its output.");
 
   // ---- engine entry points: the signatures of rnabert._core, plus stream -------------------------------
-  m.def(
-      "score_pairs",
-      [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
-         py::object toffsets, int, int, uintptr_t stream) {
-        const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
-        const cuda_engine::Params p = make_params(params);
-        py::array_t<float> out(a.m);
-        float* o = out.mutable_data();
-        {
-          py::gil_scoped_release nogil;
-          cuda_engine::score_pairs(a.a, a.b, a.pairs, a.m, p, as_stream(stream), o);
-        }
-        return out;
-      },
-      py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(),
-      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1, py::arg("stream") = 0,
-      "Score-only alignment of pairs (i, j) on the GPU: float32 [m]. values must be unit rows.");
+  m.def("score_pairs", pair_scores(&cuda_engine::score_pairs), PAIR_ARGS,
+        "Score-only alignment of pairs (i, j) on the GPU: float32 [m]. values must be unit rows.");
   m.def(
       "align_pairs",
       [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
@@ -147,26 +154,9 @@ PYBIND11_MODULE(_cuda, m) {
         }
         return paths_to_numpy(std::move(res));
       },
-      py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(),
-      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1, py::arg("stream") = 0,
-      "Alignment with traceback on the GPU: (scores float32 [m], path_offsets int64 [m+1], path int32 [K, 2]).");
-  m.def(
-      "soft_align_scores",
-      [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
-         py::object toffsets, int, int, uintptr_t stream) {
-        const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
-        const cuda_engine::Params p = make_params(params);
-        py::array_t<float> out(a.m);
-        float* o = out.mutable_data();
-        {
-          py::gil_scoped_release nogil;
-          cuda_engine::soft_scores(a.a, a.b, a.pairs, a.m, p, as_stream(stream), o);
-        }
-        return out;
-      },
-      py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(),
-      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1, py::arg("stream") = 0,
-      "Soft-alignment similarity of pairs on the GPU: float32 [m].");
+      PAIR_ARGS, "Alignment with traceback on the GPU: (scores float32 [m], path_offsets int64 [m+1], path int32 [K, 2]).");
+  m.def("soft_align_scores", pair_scores(&cuda_engine::soft_scores), PAIR_ARGS,
+        "Soft-alignment similarity of pairs on the GPU: float32 [m].");
   m.def(
       "all_vs_all",
       [](py::array values, py::array offsets, py::dict params, py::object tvalues, py::object toffsets,
