@@ -142,6 +142,27 @@ def test_sal_pairs_of_long_sequences_are_cropped_at_matching_columns():
         assert (a[ref[:, 0]] == b[ref[:, 1]]).all()
 
 
+def _batch_identities(ts, steps):
+    return np.array([np.mean(a[r[:, 0]] == b[r[:, 1]]) for s in range(steps) for a, b, r in ts.sal_batch(s)])
+
+
+def test_sal_candidates_draw_less_identical_pairs(example_families):
+    uniform = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16)
+    hard = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_candidates=4)
+    iu, ih = _batch_identities(uniform, 30), _batch_identities(hard, 30)
+    assert ih.mean() < iu.mean() - 0.03
+    # each kept pair is the least identical of its candidates, recomputed by hand for one batch
+    rng = np.random.default_rng([0, data_mod._STREAM_SAL, 0])
+    fam, a, b = min((hard._draw_pair(rng) for _ in range(4)), key=lambda c: data_mod.member_identity(*c))
+    first = hard.sal_batch(0)[0]
+    assert np.array_equal(first[0], fam.ids[a]) and np.array_equal(first[1], fam.ids[b])
+    # k = 1 is the uniform sampler, draw for draw (runs started before the option resume unchanged)
+    one = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_candidates=1)
+    assert np.array_equal(_batch_identities(one, 5), iu[:80])
+    with pytest.raises(ValueError, match="sal_candidates"):
+        data_mod.TrainingSet(example_families, seed=0, sal_candidates=0)
+
+
 # -- SAL loss -------------------------------------------------------------------------------------
 
 def test_gap_costs_by_hand():

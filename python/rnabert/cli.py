@@ -278,6 +278,9 @@ def _train_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     p.add_argument("--sal-weight", type=float, default=d.sal_weight, help="SAL loss weight (mixed)")
     p.add_argument("--batch-tokens", type=int, default=d.batch_tokens, help="padded bases per MLM batch")
     p.add_argument("--sal-pairs", type=int, default=d.sal_pairs, help="sequence pairs per SAL batch")
+    p.add_argument("--sal-candidates", type=int, default=d.sal_candidates, metavar="K",
+                   help="per SAL pair, draw K member pairs of the family and keep the least identical "
+                        "(1: uniform)")
     p.add_argument("--lr", type=float, default=d.lr, help="peak AdamW learning rate")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--warmup", type=float, default=d.warmup,

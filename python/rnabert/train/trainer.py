@@ -57,6 +57,7 @@ class TrainConfig:
     sal_weight: float = 1.0
     batch_tokens: int = 4096
     sal_pairs: int = 16
+    sal_candidates: int = 1  # SAL keeps the least identical of this many member pairs per family
     lr: float = 5e-4
     weight_decay: float = 0.01
     warmup: float = 0.05  # fraction of a phase's steps (< 1) or a number of steps (>= 1)
@@ -270,7 +271,8 @@ def prepare_data(config: TrainConfig):
         rng = np.random.default_rng([config.seed, 99])
         pick = np.sort(rng.choice(len(train_fams), size=config.max_families, replace=False))
         train_fams = [train_fams[k] for k in pick]
-    ts = data_mod.TrainingSet(train_fams, config.seed, config.batch_tokens, config.sal_pairs, forbidden=val_acc)
+    ts = data_mod.TrainingSet(train_fams, config.seed, config.batch_tokens, config.sal_pairs, forbidden=val_acc,
+                                  sal_candidates=config.sal_candidates)
     val_pairs = None
     if val_fams and config.eval_every:
         per_family = max(2, config.eval_pairs // len(val_fams) + 1)
@@ -313,8 +315,8 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"{state_path}: not an rnabert training state")
         saved = TrainConfig(**state["config"])
-        for key in ("data", "steps", "schedule", "mlm_steps", "sal_steps", "seed", "batch_tokens", "sal_pairs", "lr",
-                    "max_families", "validation_file", "mlm_weight", "sal_weight", "warmup"):
+        for key in ("data", "steps", "schedule", "mlm_steps", "sal_steps", "seed", "batch_tokens", "sal_pairs",
+                    "sal_candidates", "lr", "max_families", "validation_file", "mlm_weight", "sal_weight", "warmup"):
             if getattr(saved, key) != getattr(config, key):
                 raise ValueError(f"--resume: {key} was {getattr(saved, key)!r} in {run_dir}, "
                                  f"now {getattr(config, key)!r}")
