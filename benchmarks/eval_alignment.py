@@ -27,6 +27,8 @@ def main(argv=None) -> int:
     p.add_argument("--validation-file", default=None, help="held-out accessions (default: bundled list)")
     p.add_argument("--max-pairs", type=int, default=1000)
     p.add_argument("--pairs-per-family", type=int, default=10)
+    p.add_argument("--per-bin", type=int, default=None, metavar="N",
+                   help="identity-stratified sample: up to N pairs per validation family in each identity bin")
     p.add_argument("--mafft", type=int, default=200, help="pairs for mafft G-INS-i (0: skip)")
     p.add_argument("--tune", action="store_true",
                    help="grid-search the baseline on training-family pairs first and use the best setting")
@@ -54,7 +56,7 @@ def main(argv=None) -> int:
         baseline = grid[0][0]
         out["baseline_grid"] = [{"params": prm, "f": f} for prm, f in grid]
     pairs = sample_pairs([f.alignment for f in val_fams], pairs_per_family=args.pairs_per_family,
-                         max_pairs=args.max_pairs, seed=args.seed)
+                         max_pairs=args.max_pairs, seed=args.seed, per_bin=args.per_bin)
     print(f"validation: {len(pairs)} pairs from {len(set(pairs.family))} families; baseline {baseline}")
     model = None
     if args.weights:

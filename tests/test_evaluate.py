@@ -90,6 +90,9 @@ def test_evaluate_runs_every_method_on_the_same_pairs():
 
     res = ev.evaluate(ps, model=new_model(seed=1), baseline=True, random_init=True, log=lambda m: None)
     assert set(res) == {"rnabert", "random-init", "baseline"}
+    cmp = res["rnabert"]["vs_baseline"]["all"]
+    assert cmp["diff"] == pytest.approx(res["rnabert"]["all"]["f"] - res["baseline"]["all"]["f"])
+    assert cmp["lo"] <= cmp["diff"] <= cmp["hi"]
     for r in res.values():
         assert r["all"]["n"] == len(ps) == sum(r[b]["n"] for b in ev.BIN_LABELS)
         assert 0 <= r["all"]["f"] <= 1
@@ -114,3 +117,53 @@ def test_mafft_on_two_pairs():
     offs, path, sec = ev.align_with_mafft(ps)
     c = ev.counts(ps, offs, path)
     assert c["tp"].tolist() == [12, 12] and sec > 0
+
+
+def test_family_identities_match_pair_identity():
+    for aln in ev.read_alignments([EXAMPLE_STO]):
+        records = {r.name: r.seq for r in aln.records()}
+        names = list(aln.names)
+        ident = ev.family_identities(aln, names, records)
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                ref = aln.reference_pairs(names[a], names[b])
+                want = ev.pair_identity(records[names[a]], records[names[b]], ref) if len(ref) else -1.0
+                assert ident[a, b] == pytest.approx(want, abs=1e-3)
+
+
+def test_identity_stratified_sampling_caps_each_bin_per_family():
+    rows = {f"s{k}": "ACGUACGUACGUACGUACGU" for k in range(3)}
+    rows.update({"x": "ACGUACGUACGUUUUUUUUU", "y": "CAGGCAGGCAGGCAGGCAGG", "z": "-CGUACGUAC----------"})
+    alns = [StockholmAlignment(None, rows, gf={"AC": "F1"})]
+    ps = ev.sample_pairs(alns, per_bin=1, seed=0)
+    bins = ev.identity_bin(ps.identity)
+    assert np.bincount(bins).max() == 1
+    assert len(ps) == len(set(bins.tolist())) >= 3  # one pair in each bin that has any
+    again = ev.sample_pairs(alns, per_bin=1, seed=0)
+    assert list(zip(ps.name_a, ps.name_b)) == list(zip(again.name_a, again.name_b))
+    # A large cap takes every pair sharing a column, each once.
+    every = ev.sample_pairs(alns, per_bin=100, seed=3)
+    assert len(every) == 15 and len(set(zip(every.name_a, every.name_b))) == 15
+
+
+def test_bootstrap_difference_intervals():
+    rng = np.random.default_rng(0)
+    m = 60
+    fams = [f"F{k % 12}" for k in range(m)]
+    identity = rng.uniform(20, 100, size=m)
+    ref = rng.integers(50, 100, size=m)
+    base = {"tp": (ref * 0.6).astype(np.int64), "pred": ref.copy(), "ref": ref}
+    same = ev.bootstrap_difference(base, base, identity, fams, n_boot=200)
+    assert all(d["diff"] == 0 and d["lo"] == 0 and d["hi"] == 0 and d["p_le_0"] == 1.0 for d in same.values())
+    better = {"tp": base["tp"] + 5, "pred": ref.copy(), "ref": ref}
+    diff = ev.bootstrap_difference(better, base, identity, fams, n_boot=200)
+    assert set(diff) <= {"all", *ev.BIN_LABELS} and "all" in diff
+    for label, d in diff.items():
+        assert 0 < d["lo"] <= d["diff"] <= d["hi"] and d["p_le_0"] == 0.0
+    want = ev.summarize(better, identity)["all"]["f"] - ev.summarize(base, identity)["all"]["f"]
+    assert diff["all"]["diff"] == pytest.approx(want) and diff["all"]["families"] == 12
+    # Mixed evidence: better in half the families, worse in the others -> the interval straddles 0.
+    mixed = {"tp": base["tp"] + np.where(np.arange(m) % 12 < 6, 5, -5), "pred": ref.copy(), "ref": ref}
+    d = ev.bootstrap_difference(mixed, base, identity, fams, n_boot=500)["all"]
+    assert d["lo"] < 0 < d["hi"]
+    assert "family-bootstrap" in ev.format_difference(diff)

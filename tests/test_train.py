@@ -331,6 +331,13 @@ def test_cli_train_and_evaluate(tmp_path, toy_validation, capsys):
     assert rc == 0
     text = capsys.readouterr().out
     assert "5 pairs from 1 families" in text and "rnabert" in text and "baseline" in text
+    assert "family-bootstrap interval" in text
+    rc = main(["evaluate-alignment", "--data", str(EXAMPLE_STO), "--weights", str(out / "model.safetensors"),
+               "--per-bin", "1", "--max-pairs", "100", "--baseline", "--device", "cpu"])
+    text = capsys.readouterr().out
+    n = int(text.split(" pairs from ")[0].split()[-1])
+    families = int(text.split(" pairs from ")[1].split()[0])
+    assert rc == 0 and families <= n <= 5 * families  # at most one pair per family and identity bin
 
 
 def test_plot_is_optional(tmp_path):

@@ -331,6 +331,8 @@ def _evaluate_alignment_command(p: argparse.ArgumentParser) -> Callable[[argpars
                    help="comma-separated accessions, or a file of them (one a line, # comments)")
     p.add_argument("--max-pairs", type=int, default=1000, help="at most this many pairs in all")
     p.add_argument("--pairs-per-family", type=int, default=10, help="random pairs drawn per family")
+    p.add_argument("--per-bin", type=int, default=None, metavar="N",
+                   help="sample by identity instead: up to N pairs per family in each identity bin")
     p.add_argument("--baseline", action="store_true", help="also the nucleotide match/mismatch baseline")
     p.add_argument("--random-init", action="store_true", help="also the untrained (random-init) encoder")
     p.add_argument("--mafft", type=int, default=0, metavar="N", help="also mafft G-INS-i on N of the pairs")
@@ -357,7 +359,7 @@ def _evaluate_alignment_command(p: argparse.ArgumentParser) -> Callable[[argpars
         pairs, results = evaluate_alignment(args.data, args.weights, families=families, max_pairs=args.max_pairs,
                                             pairs_per_family=args.pairs_per_family, baseline=args.baseline,
                                             random_init=args.random_init, mafft=args.mafft, seed=args.seed,
-                                            device=args.device, log=lambda msg: print(msg, file=sys.stderr))
+                                            device=args.device, per_bin=args.per_bin, log=lambda msg: print(msg, file=sys.stderr))
         if not results:
             raise CliError("nothing to evaluate: give --weights, --baseline or --random-init")
         print(f"{len(pairs)} pairs from {len(set(pairs.family))} families")

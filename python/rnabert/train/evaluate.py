@@ -117,13 +117,44 @@ def read_alignments(paths: Iterable) -> List[StockholmAlignment]:
     return out
 
 
+def family_identities(aln: StockholmAlignment, names: Sequence[str], records: Dict[str, str]) -> np.ndarray:
+    """All pairwise identities (percent, as :func:`pair_identity`) of ``names``: float64 (n, n).
+
+    One-hot matrix products over the alignment columns instead of n² reference look-ups; pairs that
+    share no column get -1.
+    """
+    n, ncols = len(names), aln.ncols
+    onehot = np.zeros((n, ncols, 4), dtype=np.float32)
+    present = np.zeros((n, ncols), dtype=np.float32)
+    lut = np.full(256, -1, dtype=np.int64)
+    for k, ch in enumerate(b"ACGU"):
+        lut[ch] = k
+    for r, name in enumerate(names):
+        cols = aln.residue_columns(name)
+        letters = lut[np.frombuffer(records[name].encode("ascii"), dtype=np.uint8)]
+        present[r, cols] = 1.0
+        known = letters >= 0
+        onehot[r, cols[known], letters[known]] = 1.0
+    flat = onehot.reshape(n, -1)
+    same = flat @ flat.T
+    shared = present @ present.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(shared > 0, 100.0 * same / np.maximum(shared, 1), -1.0)
+
+
 def sample_pairs(alignments: Sequence[StockholmAlignment], families: Optional[Iterable[str]] = None,
                  pairs_per_family: int = 10, max_pairs: Optional[int] = None, seed: int = 0,
-                 max_len: Optional[int] = None) -> PairSet:
+                 max_len: Optional[int] = None, per_bin: Optional[int] = None) -> PairSet:
     """Up to ``pairs_per_family`` random distinct pairs of each family, then at most ``max_pairs``.
 
     ``families`` keeps only those accessions (or IDs); ``max_len`` skips longer sequences. Pairs that
     share no column are skipped (nothing to measure).
+
+    ``per_bin`` samples by identity instead: up to that many random pairs of each family in each
+    identity bin (``pairs_per_family`` is then ignored). Rfam seed pairs are mostly > 70 % identical,
+    so uniform pairs leave the low-identity bins, where structure matters, nearly empty; BRAliBase is
+    stratified by identity for the same reason. The "all" column of such a sample is not Rfam's
+    identity mix.
     """
     wanted = None if families is None else set(families)
     rng = np.random.default_rng(seed)
@@ -138,6 +169,11 @@ def sample_pairs(alignments: Sequence[StockholmAlignment], families: Optional[It
             names = [n for n in aln.names if max_len is None or len(records[n]) <= max_len]
             n = len(names)
             if n < 2:
+                continue
+            if per_bin is not None:
+                chosen = _stratified_choice(family_identities(aln, names, records), per_bin, rng)
+                for a, b in chosen:
+                    out.add(acc, aln, names[a], names[b], records[names[a]], records[names[b]])
                 continue
             all_pairs = n * (n - 1) // 2
             take = min(pairs_per_family, all_pairs)
@@ -158,6 +194,22 @@ def sample_pairs(alignments: Sequence[StockholmAlignment], families: Optional[It
         keep = np.sort(rng.choice(len(out), size=max_pairs, replace=False))
         out = subset(out, keep)
     return out
+
+
+def _stratified_choice(ident: np.ndarray, per_bin: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``per_bin`` random pairs (a < b) of each identity bin, from a pairwise identity matrix."""
+    a, b = np.triu_indices(len(ident), 1)
+    keep = ident[a, b] >= 0
+    a, b = a[keep], b[keep]
+    bins = identity_bin(ident[a, b])
+    chosen = []
+    for k in range(len(BIN_LABELS)):
+        idx = np.flatnonzero(bins == k)
+        if len(idx) > per_bin:
+            idx = np.sort(rng.choice(idx, size=per_bin, replace=False))
+        chosen.extend(idx.tolist())
+    chosen = np.sort(np.asarray(chosen, dtype=np.int64))
+    return np.stack([a[chosen], b[chosen]], axis=1) if len(chosen) else np.zeros((0, 2), np.int64)
 
 
 def subset(pairs: PairSet, index: Sequence[int]) -> PairSet:
@@ -296,6 +348,54 @@ def summarize(c: Dict[str, np.ndarray], identity: np.ndarray) -> Dict[str, Dict[
     return out
 
 
+def bootstrap_difference(c_a: Dict[str, np.ndarray], c_b: Dict[str, np.ndarray], identity: np.ndarray,
+                         families: Sequence[str], n_boot: int = 2000, seed: int = 0,
+                         level: float = 0.95) -> Dict[str, Dict[str, float]]:
+    """F(a) − F(b) overall and per identity bin, with a family-level bootstrap interval.
+
+    Pairs of one family are not independent (they share members and structure), so families are
+    resampled with replacement, all of a family's pairs together, and both methods' micro-averaged F
+    recomputed on each resample. Returns {column: {"diff", "lo", "hi", "p_le_0", "families"}}, where
+    ``p_le_0`` is the fraction of resamples in which a does not beat b.
+    """
+    fam_names, fam_idx = np.unique(np.asarray(families), return_inverse=True)
+    nf = len(fam_names)
+    bins = identity_bin(identity)
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(nf, np.full(nf, 1.0 / nf), size=n_boot).astype(np.float64)  # (B, nf)
+    out = {}
+    for label, sel in [("all", np.ones(len(bins), bool))] + [(lab, bins == k) for k, lab in enumerate(BIN_LABELS)]:
+        if not sel.any():
+            continue
+
+        def f_of(c, w):
+            sums = [np.bincount(fam_idx[sel], weights=c[key][sel], minlength=nf) for key in ("tp", "pred", "ref")]
+            tp, pred, ref = (w @ x for x in sums)
+            ppv = np.divide(tp, pred, out=np.zeros_like(tp), where=pred > 0)
+            sens = np.divide(tp, ref, out=np.zeros_like(tp), where=ref > 0)
+            return np.divide(2 * ppv * sens, ppv + sens, out=np.zeros_like(tp), where=ppv + sens > 0)
+
+        ones = np.ones((1, nf))
+        diff = float((f_of(c_a, ones) - f_of(c_b, ones))[0])
+        boot = f_of(c_a, weights) - f_of(c_b, weights)
+        # A resample can miss every family of a sparse bin: such draws carry no information on it.
+        has = (weights @ np.bincount(fam_idx[sel], minlength=nf).astype(np.float64)) > 0
+        boot = boot[has]
+        alpha = (1.0 - level) / 2
+        out[label] = {"diff": diff, "lo": float(np.quantile(boot, alpha)), "hi": float(np.quantile(boot, 1 - alpha)),
+                      "p_le_0": float(np.mean(boot <= 0)), "families": int(len(np.unique(fam_idx[sel])))}
+    return out
+
+
+def format_difference(diff: Dict[str, Dict[str, float]], a: str = "rnabert", b: str = "baseline") -> str:
+    """One line per column: the F difference, its bootstrap interval and how many families carry it."""
+    lines = [f"F({a}) - F({b}), 95 % family-bootstrap interval:"]
+    for label, d in diff.items():
+        lines.append(f"  {label:>6}: {d['diff']:+.4f}  [{d['lo']:+.4f}, {d['hi']:+.4f}]  "
+                     f"P(no gain) {d['p_le_0']:.3f}  ({d['families']} families)")
+    return "\n".join(lines)
+
+
 def model_f(model, pairs: PairSet) -> float:
     """Micro-averaged F of the model's alignments of ``pairs`` (the trainer's validation metric)."""
     offs, path = align_with_model(model, pairs)
@@ -347,6 +447,10 @@ def evaluate(pairs: PairSet, *, model=None, baseline: bool = True, random_init: 
         per_pair["baseline"] = counts(pairs, *align_with_baseline(pairs, **(baseline_params or BASELINE)))
     for name, c in per_pair.items():
         results[name] = summarize(c, identity)
+    if "rnabert" in per_pair and "baseline" in per_pair:
+        # The paired comparison that says whether the gain over sequence alignment is more than noise.
+        results["rnabert"]["vs_baseline"] = bootstrap_difference(per_pair["rnabert"], per_pair["baseline"],
+                                                                 identity, pairs.family, seed=seed)
     if mafft > 0:
         if not mafft_available():
             log("mafft not found (apt-get install mafft): skipping the mafft comparison")
@@ -377,12 +481,15 @@ def format_table(results: Dict[str, Dict]) -> str:
             cells.append(f"{r['f']:.3f} ({r['sens']:.2f}/{r['ppv']:.2f})" if r["n"] else "-")
         lines.append(f"{name:<22}" + "".join(f"{x:>20}" for x in cells))
     lines.append("cells: F (sensitivity/PPV), micro-averaged over pairs; bins: reference-alignment identity %")
+    if "vs_baseline" in results.get("rnabert", {}):
+        lines.append(format_difference(results["rnabert"]["vs_baseline"]))
     return "\n".join(lines)
 
 
 def evaluate_alignment(data, weights=None, *, families: Optional[Iterable[str]] = None, max_pairs: Optional[int] = 1000,
                        pairs_per_family: int = 10, baseline: bool = True, random_init: bool = True, mafft: int = 0,
-                       seed: int = 0, device: str = "auto", log=print) -> Tuple[PairSet, Dict[str, Dict]]:
+                       seed: int = 0, device: str = "auto", per_bin: Optional[int] = None,
+                       log=print) -> Tuple[PairSet, Dict[str, Dict]]:
     """Sample pairs from reference alignments and score the model and the baselines on them.
 
     Parameters
@@ -392,6 +499,7 @@ def evaluate_alignment(data, weights=None, *, families: Optional[Iterable[str]] 
     weights : path, RnaBert or None
         The model to evaluate; None uses the shipped weights when there are any (else no model column).
     families : accessions to keep (None: all).
+    per_bin : sample up to this many pairs per family and identity bin (see :func:`sample_pairs`).
 
     Returns
     -------
@@ -402,7 +510,7 @@ def evaluate_alignment(data, weights=None, *, families: Optional[Iterable[str]] 
     from ..model.inference import resolve_device
 
     paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
-    pairs = sample_pairs(read_alignments(paths), families, pairs_per_family, max_pairs, seed)
+    pairs = sample_pairs(read_alignments(paths), families, pairs_per_family, max_pairs, seed, per_bin=per_bin)
     if not len(pairs):
         raise ValueError("no pairs to evaluate: no family (of those asked for) has two sequences sharing a column")
     dev = resolve_device(device)
