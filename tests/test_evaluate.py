@@ -167,3 +167,11 @@ def test_bootstrap_difference_intervals():
     d = ev.bootstrap_difference(mixed, base, identity, fams, n_boot=500)["all"]
     assert d["lo"] < 0 < d["hi"]
     assert "family-bootstrap" in ev.format_difference(diff)
+
+
+@pytest.mark.skipif(not ev.mafft_available(), reason="mafft is not installed")
+def test_mafft_column_and_the_others_use_the_same_random_pairs():
+    ps = ev.sample_pairs(ev.read_alignments([EXAMPLE_STO]), pairs_per_family=3, seed=0)
+    res = ev.evaluate(ps, baseline=True, random_init=False, mafft=4, seed=2, log=lambda m: None)
+    maf, base = res["mafft G-INS-i"]["all"], res["baseline@mafft"]["all"]
+    assert maf["n"] == base["n"] == 4 and maf["ref"] == base["ref"] and maf["sec_per_pair"] > 0
