@@ -382,3 +382,34 @@ def test_init_loads_the_given_weights(tmp_path, toy_validation):
     got = _weights(tmp_path / "init")
     for key, value in start.state_dict().items():
         assert torch.equal(got[key], value), key
+
+
+def test_average_checkpoints_is_the_parameter_mean(tmp_path):
+    from rnabert.model.checkpoint import load_model, save_model
+    from rnabert.model.config import RnaBertConfig
+    from rnabert.train.average import average_checkpoints, main as average_main
+
+    paths = []
+    for seed in (1, 2, 3):
+        paths.append(tmp_path / f"m{seed}.safetensors")
+        save_model(trainer_mod.new_model(seed=seed), paths[-1])
+    models = [load_model(p) for p in paths]
+    avg = average_checkpoints(paths)
+    for name, value in avg.state_dict().items():
+        want = sum(m.state_dict()[name].double() for m in models) / 3
+        torch.testing.assert_close(value.double(), want, atol=1e-7, rtol=0)
+    assert not torch.equal(avg.state_dict()["bert.encoder.layer.0.attention.selfattn.query.weight"],
+                           models[0].state_dict()["bert.encoder.layer.0.attention.selfattn.query.weight"])
+    one = average_checkpoints(paths[:1])
+    for name, value in one.state_dict().items():
+        assert torch.equal(value, models[0].state_dict()[name])
+    other = tmp_path / "small.safetensors"
+    save_model(trainer_mod.new_model(RnaBertConfig(num_hidden_layers=2)), other)
+    with pytest.raises(ValueError, match="different architecture"):
+        average_checkpoints([paths[0], other])
+    with pytest.raises(ValueError, match="no checkpoints"):
+        average_checkpoints([])
+    assert average_main([str(p) for p in paths] + ["-o", str(tmp_path / "avg.safetensors")]) == 0
+    again = load_model(tmp_path / "avg.safetensors")
+    for name, value in again.state_dict().items():
+        assert torch.equal(value, avg.state_dict()[name])
