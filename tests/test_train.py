@@ -413,3 +413,15 @@ def test_average_checkpoints_is_the_parameter_mean(tmp_path):
     again = load_model(tmp_path / "avg.safetensors")
     for name, value in again.state_dict().items():
         assert torch.equal(value, avg.state_dict()[name])
+
+
+def test_validation_pairs_can_be_identity_stratified(tmp_path, toy_validation):
+    from rnabert.train.evaluate import identity_bin, sample_pairs
+
+    cfg = TrainConfig(data=str(EXAMPLE_STO), out=str(tmp_path / "r"), validation_file=str(toy_validation),
+                      eval_every=1, eval_pairs=1000, eval_per_bin=1)
+    _, val_pairs, _ = trainer_mod.prepare_data(cfg)
+    fam = [f for f in data_mod.read_families(EXAMPLE_STO) if f.accession == "RF00167"]
+    want = sample_pairs([f.alignment for f in fam], per_bin=1, seed=0, max_len=data_mod.MAX_LEN)
+    assert list(zip(val_pairs.name_a, val_pairs.name_b)) == list(zip(want.name_a, want.name_b))
+    assert set(val_pairs.family) == {"RF00167"} and np.bincount(identity_bin(val_pairs.identity)).max() == 1

@@ -291,6 +291,9 @@ def _train_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch and the aligner")
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="validation F every N steps (0: never)")
     p.add_argument("--eval-pairs", type=int, default=d.eval_pairs, help="validation pairs")
+    p.add_argument("--eval-per-bin", type=int, default=None, metavar="N",
+                   help="validation pairs by identity: up to N per family and identity bin (then at most "
+                        "--eval-pairs); uniform pairs are mostly > 70 %% identical and barely move")
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="checkpoint every N steps")
     p.add_argument("--log-every", type=int, default=d.log_every, help="metrics line every N steps")
     p.add_argument("--max-families", type=int, default=None, help="train on a random subset (toy runs)")

@@ -66,6 +66,7 @@ class TrainConfig:
     device: str = "auto"
     eval_every: int = 500
     eval_pairs: int = 300
+    eval_per_bin: Optional[int] = None  # identity-stratified validation: up to N pairs per family and bin
     checkpoint_every: int = 1000
     log_every: int = 10
     max_families: Optional[int] = None
@@ -277,7 +278,8 @@ def prepare_data(config: TrainConfig):
     if val_fams and config.eval_every:
         per_family = max(2, config.eval_pairs // len(val_fams) + 1)
         val_pairs = sample_pairs([f.alignment for f in val_fams], pairs_per_family=per_family,
-                                 max_pairs=config.eval_pairs, seed=config.seed, max_len=data_mod.MAX_LEN)
+                                 max_pairs=config.eval_pairs, seed=config.seed, max_len=data_mod.MAX_LEN,
+                                 per_bin=config.eval_per_bin)
     return ts, val_pairs, val_acc
 
 
