@@ -286,6 +286,9 @@ def _train_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     p.add_argument("--warmup", type=float, default=d.warmup,
                    help="linear warm-up: a fraction of the steps (< 1) or a number of steps")
     p.add_argument("--clip", type=float, default=d.clip, help="gradient-norm clipping (0: none)")
+    p.add_argument("--ema", type=float, default=d.ema, metavar="DECAY",
+                   help="keep an exponential moving average of the weights (e.g. 0.998); validation and best/ "
+                        "use it, ema/model.safetensors holds it (0: off)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N (CUDA trains in bf16 autocast)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch and the aligner")

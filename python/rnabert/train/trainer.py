@@ -9,6 +9,7 @@ with the best validation F so far).
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import os
@@ -62,6 +63,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup: float = 0.05  # fraction of a phase's steps (< 1) or a number of steps (>= 1)
     clip: float = 1.0
+    ema: float = 0.0  # > 0: keep an exponential moving average of the weights with this decay (validated, shipped)
     seed: int = 0
     device: str = "auto"
     eval_every: int = 500
@@ -180,12 +182,19 @@ def _atomic_save_model(model: RnaBert, path: pathlib.Path, meta: Dict[str, str])
     os.replace(tmp, path)
 
 
-def save_checkpoint(run_dir: pathlib.Path, model: RnaBert, opt, cursor: Dict[str, Any], config: TrainConfig) -> None:
-    """Write model.safetensors then state.pt, each atomically (a crash leaves the previous pair)."""
+def save_checkpoint(run_dir: pathlib.Path, model: RnaBert, opt, cursor: Dict[str, Any], config: TrainConfig,
+                    ema_model: Optional[RnaBert] = None) -> None:
+    """Write model.safetensors (and ema/model.safetensors) then state.pt, each atomically (a crash
+    leaves the previous set)."""
     step = int(cursor["step"])
     _atomic_save_model(model, run_dir / "model.safetensors", {"step": str(step)})
     state = {"format": STATE_FORMAT, **cursor, "optimizer": opt.state_dict(), "rng": _rng_states(),
              "config": dataclasses.asdict(config)}
+    if ema_model is not None:
+        (run_dir / "ema").mkdir(exist_ok=True)
+        _atomic_save_model(ema_model, run_dir / "ema" / "model.safetensors", {"step": str(step),
+                                                                              "ema": str(config.ema)})
+        state["ema"] = {k: v.detach().cpu() for k, v in ema_model.state_dict().items()}
     tmp = run_dir / "state.pt.tmp"
     torch.save(state, tmp)
     os.replace(tmp, run_dir / "state.pt")
@@ -318,7 +327,8 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
             raise ValueError(f"{state_path}: not an rnabert training state")
         saved = TrainConfig(**state["config"])
         for key in ("data", "steps", "schedule", "mlm_steps", "sal_steps", "seed", "batch_tokens", "sal_pairs",
-                    "sal_candidates", "lr", "max_families", "validation_file", "mlm_weight", "sal_weight", "warmup"):
+                    "sal_candidates", "lr", "max_families", "validation_file", "mlm_weight", "sal_weight", "warmup",
+                    "ema"):
             if getattr(saved, key) != getattr(config, key):
                 raise ValueError(f"--resume: {key} was {getattr(saved, key)!r} in {run_dir}, "
                                  f"now {getattr(config, key)!r}")
@@ -334,6 +344,9 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         model.load_state_dict(load_model(config.init).state_dict())
     model.to(device).train()
     opt = _optimizer(model, config)
+    # The averaged weights are what validation sees and best/ keeps: single SAL checkpoints are noisy
+    # (the low-identity bins move by ±0.02 F between neighbouring checkpoints).
+    ema_model = copy.deepcopy(model).eval().requires_grad_(False) if config.ema > 0 else None
     cursor = {"step": 0, "epoch": 0, "batch_index": 0, "elapsed": 0.0, "best_val_f": -1.0}
     if state is not None:
         from safetensors import safe_open
@@ -346,6 +359,8 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         loaded = load_model(run_dir / "model.safetensors")
         model.load_state_dict(loaded.state_dict())
         opt.load_state_dict(state["optimizer"])
+        if ema_model is not None:
+            ema_model.load_state_dict(state["ema"])
         cursor = {k: state[k] for k in cursor}
         _set_rng_states(state["rng"])
         _truncate_metrics(metrics_path, cursor["step"])
@@ -370,13 +385,14 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         log.flush()
 
     def evaluate_now():
-        f = model_f(model, val_pairs)
+        judged = model if ema_model is None else ema_model
+        f = model_f(judged, val_pairs)
         model.train()
         if f > cursor["best_val_f"]:
             cursor["best_val_f"] = f
             (run_dir / "best").mkdir(exist_ok=True)
-            _atomic_save_model(model, run_dir / "best" / "model.safetensors", {"step": str(cursor["step"]),
-                                                                                "val_f": f"{f:.6f}"})
+            _atomic_save_model(judged, run_dir / "best" / "model.safetensors", {"step": str(cursor["step"]),
+                                                                                 "val_f": f"{f:.6f}"})
         return f
 
     if start == 0 and val_pairs is not None and len(val_pairs):
@@ -414,6 +430,10 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
                 if config.clip:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
                 opt.step()
+                if ema_model is not None:
+                    with torch.no_grad():
+                        for e, p in zip(ema_model.parameters(), model.parameters()):
+                            e.lerp_(p, 1.0 - config.ema)
                 cursor["step"] = step + 1
                 cursor["elapsed"] = time.perf_counter() - t_start
                 done = step + 1
@@ -433,7 +453,7 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
                     acc["mlm_loss"] = acc["sal_loss"] = 0.0
                 bar.update(1)
                 if config.checkpoint_every and done % config.checkpoint_every == 0 and done != end:
-                    save_checkpoint(run_dir, model, opt, cursor, config)
+                    save_checkpoint(run_dir, model, opt, cursor, config, ema_model)
                 if flag.set:
                     interrupted = True
                     break
@@ -443,7 +463,7 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
     # Reached after the last step or a first Ctrl-C: the model and optimizer only change inside
     # opt.step(), which the flag never splits, so they match the cursor. A second Ctrl-C or an error
     # skips this and leaves the last periodic checkpoint.
-    save_checkpoint(run_dir, model, opt, cursor, config)
+    save_checkpoint(run_dir, model, opt, cursor, config, ema_model)
     if interrupted:
         print(f"checkpoint written at step {cursor['step']} in {run_dir} (continue with --resume)", file=sys.stderr)
     try:
