@@ -365,7 +365,8 @@ def _evaluate_alignment_command(p: argparse.ArgumentParser) -> Callable[[argpars
         pairs, results = evaluate_alignment(args.data, args.weights, families=families, max_pairs=args.max_pairs,
                                             pairs_per_family=args.pairs_per_family, baseline=args.baseline,
                                             random_init=args.random_init, mafft=args.mafft, seed=args.seed,
-                                            device=args.device, per_bin=args.per_bin, log=lambda msg: print(msg, file=sys.stderr))
+                                            device=args.device, per_bin=args.per_bin,
+                                            log=lambda msg: print(msg, file=sys.stderr))
         if not results:
             raise CliError("nothing to evaluate: give --weights, --baseline or --random-init")
         print(f"{len(pairs)} pairs from {len(set(pairs.family))} families")

@@ -138,8 +138,7 @@ def family_identities(aln: StockholmAlignment, names: Sequence[str], records: Di
     flat = onehot.reshape(n, -1)
     same = flat @ flat.T
     shared = present @ present.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(shared > 0, 100.0 * same / np.maximum(shared, 1), -1.0)
+    return np.where(shared > 0, 100.0 * same / np.maximum(shared, 1), -1.0)
 
 
 def sample_pairs(alignments: Sequence[StockholmAlignment], families: Optional[Iterable[str]] = None,

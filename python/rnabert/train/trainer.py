@@ -194,10 +194,20 @@ def save_checkpoint(run_dir: pathlib.Path, model: RnaBert, opt, cursor: Dict[str
         (run_dir / "ema").mkdir(exist_ok=True)
         _atomic_save_model(ema_model, run_dir / "ema" / "model.safetensors", {"step": str(step),
                                                                               "ema": str(config.ema)})
-        state["ema"] = {k: v.detach().cpu() for k, v in ema_model.state_dict().items()}
     tmp = run_dir / "state.pt.tmp"
     torch.save(state, tmp)
     os.replace(tmp, run_dir / "state.pt")
+
+
+def _load_weights_of_step(path: pathlib.Path, step: int, into: RnaBert) -> None:
+    """Load a checkpoint's weights into ``into``, refusing a file written at another step than state.pt."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        file_step = (fh.metadata() or {}).get("step")
+    if file_step != str(step):
+        raise ValueError(f"{path} (step {file_step}) and state.pt (step {step}) are from different checkpoints")
+    into.load_state_dict(load_model(path).state_dict())
 
 
 def load_state(run_dir: pathlib.Path) -> Dict[str, Any]:
@@ -349,18 +359,10 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
     ema_model = copy.deepcopy(model).eval().requires_grad_(False) if config.ema > 0 else None
     cursor = {"step": 0, "epoch": 0, "batch_index": 0, "elapsed": 0.0, "best_val_f": -1.0}
     if state is not None:
-        from safetensors import safe_open
-
-        with safe_open(str(run_dir / "model.safetensors"), framework="pt") as fh:
-            model_step = (fh.metadata() or {}).get("step")
-        if model_step != str(state["step"]):
-            raise ValueError(f"{run_dir}: model.safetensors (step {model_step}) and state.pt (step {state['step']}) "
-                             "are from different checkpoints")
-        loaded = load_model(run_dir / "model.safetensors")
-        model.load_state_dict(loaded.state_dict())
-        opt.load_state_dict(state["optimizer"])
+        _load_weights_of_step(run_dir / "model.safetensors", state["step"], model)
         if ema_model is not None:
-            ema_model.load_state_dict(state["ema"])
+            _load_weights_of_step(run_dir / "ema" / "model.safetensors", state["step"], ema_model)
+        opt.load_state_dict(state["optimizer"])
         cursor = {k: state[k] for k in cursor}
         _set_rng_states(state["rng"])
         _truncate_metrics(metrics_path, cursor["step"])
