@@ -163,6 +163,52 @@ def test_sal_candidates_draw_less_identical_pairs(example_families):
         data_mod.TrainingSet(example_families, seed=0, sal_candidates=0)
 
 
+def test_member_identities_match_the_evaluation(example_families):
+    from rnabert.train.evaluate import family_identities
+
+    for fam in example_families:
+        records = {r.name: r.seq for r in fam.alignment.records()}
+        want = family_identities(fam.alignment, fam.names, records)
+        got = data_mod.member_identities(fam)
+        np.testing.assert_allclose(got, want, atol=1e-4)
+        # one entry by hand: identical shared columns / shared columns
+        assert got[0, 1] == pytest.approx(100 * data_mod.member_identity(fam, 0, 1), abs=1e-4)
+
+
+def test_sal_below_spreads_pairs_over_the_hard_bins(example_families):
+    from rnabert.train.evaluate import identity_bin
+
+    below = 70.0
+    ts = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_below=below)
+    # every pair of the hard bins, by family, computed here from the full identity matrices
+    hard = {}
+    for fam in example_families:
+        ident = data_mod.member_identities(fam)
+        a, b = np.triu_indices(len(fam.ids), k=1)
+        hard[fam.accession] = {(int(x), int(y)): identity_bin(ident[x, y]) for x, y in zip(a, b) if ident[x, y] < below}
+    drawn = {acc: set() for acc in hard}
+    rng = np.random.default_rng(1)
+    for _ in range(800):
+        fam, a, b = ts._draw_hard_pair(rng)
+        key = (min(a, b), max(a, b))
+        assert key in hard[fam.accession], (fam.accession, key)  # never a pair at or above 70 %
+        drawn[fam.accession].add(hard[fam.accession][key])
+    # every bin below 70 % that a family occupies gets drawn (40-55 and 55-70 for all four families)
+    for acc, pairs in hard.items():
+        assert drawn[acc] == set(pairs.values()), acc
+    # a batch is a pure function of (seed, step), and its pairs are below the threshold too
+    again = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_below=below)
+    for (a1, b1, r1), (a2, b2, r2) in zip(ts.sal_batch(3), again.sal_batch(3)):
+        assert np.array_equal(a1, a2) and np.array_equal(b1, b2) and np.array_equal(r1, r2)
+    assert (_batch_identities(ts, 10) < below / 100).all()
+    with pytest.raises(ValueError, match="pick one"):
+        data_mod.TrainingSet(example_families, seed=0, sal_candidates=4, sal_below=below)
+    with pytest.raises(ValueError, match="percent"):
+        data_mod.TrainingSet(example_families, seed=0, sal_below=0)
+    with pytest.raises(ValueError, match="below 20 %"):
+        data_mod.TrainingSet(example_families, seed=0, sal_below=20)
+
+
 # -- SAL loss -------------------------------------------------------------------------------------
 
 def test_gap_costs_by_hand():

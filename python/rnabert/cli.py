@@ -281,6 +281,9 @@ def _train_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     p.add_argument("--sal-candidates", type=int, default=d.sal_candidates, metavar="K",
                    help="per SAL pair, draw K member pairs of the family and keep the least identical "
                         "(1: uniform)")
+    p.add_argument("--sal-below", type=float, default=None, metavar="PERCENT",
+                   help="draw each SAL pair by identity: one of the family's identity bins (<40, 40-55, ...) "
+                        "below PERCENT, uniformly, then a pair of it (e.g. 70)")
     p.add_argument("--lr", type=float, default=d.lr, help="peak AdamW learning rate")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--warmup", type=float, default=d.warmup,

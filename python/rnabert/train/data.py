@@ -13,7 +13,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..seqs import AmbiguousBaseWarning, StockholmAlignment, read_stockholm, token_ids_of_clean
+from ..seqs import A, AmbiguousBaseWarning, C, StockholmAlignment, read_stockholm, token_ids_of_clean
+from .evaluate import identity_bin, identity_matrix
 
 VALIDATION_FILE = pathlib.Path(__file__).resolve().parent / "validation_families.txt"
 MAX_LEN = 440  # the encoder's learned positions
@@ -105,7 +106,8 @@ class TrainingSet:
     """
 
     def __init__(self, families: Sequence[Family], seed: int, batch_tokens: int = 4096, sal_pairs: int = 16,
-                 max_len: int = MAX_LEN, forbidden: Iterable[str] = (), sal_candidates: int = 1):
+                 max_len: int = MAX_LEN, forbidden: Iterable[str] = (), sal_candidates: int = 1,
+                 sal_below: Optional[float] = None):
         self.families = list(families)
         self.forbidden = frozenset(forbidden)
         leaked = sorted({f.accession for f in self.families} & self.forbidden)
@@ -119,6 +121,12 @@ class TrainingSet:
         if sal_candidates < 1:
             raise ValueError(f"sal_candidates must be >= 1, got {sal_candidates}")
         self.sal_candidates = int(sal_candidates)
+        if sal_below is not None and self.sal_candidates > 1:
+            raise ValueError("sal_below and sal_candidates > 1 are two different pair samplers: pick one")
+        if sal_below is not None and not 0 < sal_below <= 100:
+            raise ValueError(f"sal_below is a percent identity in (0, 100], got {sal_below}")
+        self.sal_below = None if sal_below is None else float(sal_below)
+        self._hard: List[Tuple[int, List[np.ndarray]]] = []  # (family index, its hard pairs per identity bin)
         self.max_len = int(max_len)
         # Flat sequence index: (family, member).
         self.seq_family = np.concatenate([np.full(len(f.ids), k) for k, f in enumerate(self.families)])
@@ -128,6 +136,13 @@ class TrainingSet:
         if self.batch_tokens < self.max_len:
             raise ValueError(f"batch_tokens must be >= {self.max_len}, got {self.batch_tokens}")
         self._epoch_plan: Tuple[int, List[np.ndarray]] = (-1, [])
+        if self.sal_below is not None:
+            for k in self.sal_families:
+                groups = _pairs_by_bin(self.families[k], self.sal_below)
+                if groups:
+                    self._hard.append((int(k), groups))
+            if not self._hard:
+                raise ValueError(f"no training family has a pair below {self.sal_below:g} % identity")
 
     def __len__(self) -> int:
         return len(self.seq_len)
@@ -184,13 +199,20 @@ class TrainingSet:
         With ``sal_candidates`` k > 1, k (family, pair) candidates are drawn that way and the least
         identical pair is kept. Most Rfam seed pairs are > 70 % identical, where any aligner is right and the
         hinge is nearly zero; low-identity pairs are where embeddings must carry the structure.
+
+        With ``sal_below`` (a percent identity), the pair is drawn by identity instead: a family
+        uniformly among those with pairs below ``sal_below``, one of the evaluation's identity bins
+        (<40, 40–55, …) below it that the family occupies, uniformly, then a pair of that bin.
+        Least-of-K favours both the extreme low end and, since its candidates come from different
+        families, the low-identity families; this spreads training evenly over the hard bins of every
+        family that has them, and spends no steps on pairs any aligner gets right.
         """
         if len(self.sal_families) == 0:
             raise ValueError("no training family has two sequences: SAL impossible")
         rng = np.random.default_rng([self.seed, _STREAM_SAL, step])
         out = []
         while len(out) < self.sal_pairs:
-            fam, a, b = self._draw_pair(rng)
+            fam, a, b = self._draw_pair(rng) if self.sal_below is None else self._draw_hard_pair(rng)
             if self.sal_candidates > 1:
                 cands = [(fam, a, b)] + [self._draw_pair(rng) for _ in range(self.sal_candidates - 1)]
                 fam, a, b = min(cands, key=lambda c: member_identity(*c))
@@ -202,12 +224,40 @@ class TrainingSet:
     def _draw_pair(self, rng: np.random.Generator) -> Tuple[Family, int, int]:
         fam = self.families[self.sal_families[rng.integers(len(self.sal_families))]]
         self._check(fam)
+        return self._draw_pair_of(fam, rng)
+
+    def _draw_hard_pair(self, rng: np.random.Generator) -> Tuple[Family, int, int]:
+        k, groups = self._hard[int(rng.integers(len(self._hard)))]
+        fam = self.families[k]
+        self._check(fam)
+        pairs = groups[int(rng.integers(len(groups)))]
+        a, b = pairs[int(rng.integers(len(pairs)))]
+        return (fam, int(a), int(b)) if rng.random() < 0.5 else (fam, int(b), int(a))
+
+    def _draw_pair_of(self, fam: Family, rng: np.random.Generator) -> Tuple[Family, int, int]:
         a, b = rng.choice(len(fam.ids), size=2, replace=False)
         return fam, int(a), int(b)
 
     def _check(self, fam: Family) -> None:
         if fam.accession in self.forbidden:
             raise AssertionError(f"validation family {fam.accession} drawn for training")
+
+
+def member_identities(fam: Family) -> np.ndarray:
+    """Pairwise identities (percent) of all members, as the evaluation's ``family_identities``: (n, n)."""
+    letters = [np.where((ids >= A) & (ids <= C), ids - A, -1) for ids in fam.ids]
+    cols = [fam.alignment.residue_columns(name) for name in fam.names]
+    return identity_matrix(cols, letters, fam.alignment.ncols)
+
+
+def _pairs_by_bin(fam: Family, below: float) -> List[np.ndarray]:
+    """Member pairs (a < b) sharing a column, below ``below`` % identity, per occupied bin: arrays (k, 2)."""
+    ident = member_identities(fam)
+    a, b = np.triu_indices(len(fam.ids), k=1)
+    keep = (ident[a, b] >= 0) & (ident[a, b] < below)
+    a, b = a[keep].astype(np.int32), b[keep].astype(np.int32)
+    bins = identity_bin(ident[a, b])
+    return [np.stack([a[bins == k], b[bins == k]], axis=1) for k in np.unique(bins)]
 
 
 def member_identity(fam: Family, a: int, b: int) -> float:

@@ -117,28 +117,35 @@ def read_alignments(paths: Iterable) -> List[StockholmAlignment]:
     return out
 
 
-def family_identities(aln: StockholmAlignment, names: Sequence[str], records: Dict[str, str]) -> np.ndarray:
-    """All pairwise identities (percent, as :func:`pair_identity`) of ``names``: float64 (n, n).
+def identity_matrix(columns: Sequence[np.ndarray], letters: Sequence[np.ndarray], ncols: int) -> np.ndarray:
+    """All pairwise identities (percent) of aligned sequences: float64 (n, n).
 
-    One-hot matrix products over the alignment columns instead of n² reference look-ups; pairs that
-    share no column get -1.
+    ``columns[r]`` are the alignment columns of sequence r's bases and ``letters[r]`` those bases as
+    0..3 (A, C, G, U in any fixed order; -1 for an ambiguous base, never identical). One-hot matrix
+    products over the columns instead of n² reference look-ups; pairs that share no column get -1.
     """
-    n, ncols = len(names), aln.ncols
+    n = len(columns)
     onehot = np.zeros((n, ncols, 4), dtype=np.float32)
     present = np.zeros((n, ncols), dtype=np.float32)
-    lut = np.full(256, -1, dtype=np.int64)
-    for k, ch in enumerate(b"ACGU"):
-        lut[ch] = k
-    for r, name in enumerate(names):
-        cols = aln.residue_columns(name)
-        letters = lut[np.frombuffer(records[name].encode("ascii"), dtype=np.uint8)]
+    for r, (cols, let) in enumerate(zip(columns, letters)):
         present[r, cols] = 1.0
-        known = letters >= 0
-        onehot[r, cols[known], letters[known]] = 1.0
+        known = let >= 0
+        onehot[r, cols[known], let[known]] = 1.0
     flat = onehot.reshape(n, -1)
     same = flat @ flat.T
     shared = present @ present.T
     return np.where(shared > 0, 100.0 * same / np.maximum(shared, 1), -1.0)
+
+
+_LETTER_LUT = np.full(256, -1, dtype=np.int64)
+_LETTER_LUT[np.frombuffer(b"ACGU", dtype=np.uint8)] = np.arange(4)
+
+
+def family_identities(aln: StockholmAlignment, names: Sequence[str], records: Dict[str, str]) -> np.ndarray:
+    """:func:`identity_matrix` of ``names`` (sequences in ``records``), as :func:`pair_identity` counts."""
+    return identity_matrix([aln.residue_columns(name) for name in names],
+                           [_LETTER_LUT[np.frombuffer(records[name].encode("ascii"), dtype=np.uint8)]
+                            for name in names], aln.ncols)
 
 
 def sample_pairs(alignments: Sequence[StockholmAlignment], families: Optional[Iterable[str]] = None,

@@ -59,6 +59,7 @@ class TrainConfig:
     batch_tokens: int = 4096
     sal_pairs: int = 16
     sal_candidates: int = 1  # SAL keeps the least identical of this many member pairs per family
+    sal_below: Optional[float] = None  # SAL draws a pair from a random identity bin below this % (TrainingSet)
     lr: float = 5e-4
     weight_decay: float = 0.01
     warmup: float = 0.05  # fraction of a phase's steps (< 1) or a number of steps (>= 1)
@@ -292,7 +293,7 @@ def prepare_data(config: TrainConfig):
         pick = np.sort(rng.choice(len(train_fams), size=config.max_families, replace=False))
         train_fams = [train_fams[k] for k in pick]
     ts = data_mod.TrainingSet(train_fams, config.seed, config.batch_tokens, config.sal_pairs, forbidden=val_acc,
-                                  sal_candidates=config.sal_candidates)
+                                  sal_candidates=config.sal_candidates, sal_below=config.sal_below)
     val_pairs = None
     if val_fams and config.eval_every:
         per_family = max(2, config.eval_pairs // len(val_fams) + 1)
@@ -338,7 +339,7 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         saved = TrainConfig(**state["config"])
         for key in ("data", "steps", "schedule", "mlm_steps", "sal_steps", "seed", "batch_tokens", "sal_pairs",
                     "sal_candidates", "lr", "max_families", "validation_file", "mlm_weight", "sal_weight", "warmup",
-                    "ema"):
+                    "ema", "sal_below"):
             if getattr(saved, key) != getattr(config, key):
                 raise ValueError(f"--resume: {key} was {getattr(saved, key)!r} in {run_dir}, "
                                  f"now {getattr(config, key)!r}")
