@@ -14,7 +14,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..seqs import A, AmbiguousBaseWarning, C, StockholmAlignment, read_stockholm, token_ids_of_clean
-from .evaluate import identity_bin, identity_matrix
+from .evaluate import identity_matrix, pairs_by_bin
 
 VALIDATION_FILE = pathlib.Path(__file__).resolve().parent / "validation_families.txt"
 MAX_LEN = 440  # the encoder's learned positions
@@ -138,9 +138,9 @@ class TrainingSet:
         self._epoch_plan: Tuple[int, List[np.ndarray]] = (-1, [])
         if self.sal_below is not None:
             for k in self.sal_families:
-                groups = _pairs_by_bin(self.families[k], self.sal_below)
-                if groups:
-                    self._hard.append((int(k), groups))
+                groups = pairs_by_bin(member_identities(self.families[k]), self.sal_below)
+                if groups:  # int32: the hard pairs of all training families run to millions
+                    self._hard.append((int(k), [g.astype(np.int32) for g in groups.values()]))
             if not self._hard:
                 raise ValueError(f"no training family has a pair below {self.sal_below:g} % identity")
 
@@ -226,7 +226,8 @@ class TrainingSet:
     def _draw_pair(self, rng: np.random.Generator) -> Tuple[Family, int, int]:
         fam = self.families[self.sal_families[rng.integers(len(self.sal_families))]]
         self._check(fam)
-        return self._draw_pair_of(fam, rng)
+        a, b = rng.choice(len(fam.ids), size=2, replace=False)
+        return fam, int(a), int(b)
 
     def _draw_hard_pair(self, rng: np.random.Generator) -> Tuple[Family, int, int]:
         k, groups = self._hard[int(rng.integers(len(self._hard)))]
@@ -235,10 +236,6 @@ class TrainingSet:
         pairs = groups[int(rng.integers(len(groups)))]
         a, b = pairs[int(rng.integers(len(pairs)))]
         return (fam, int(a), int(b)) if rng.random() < 0.5 else (fam, int(b), int(a))
-
-    def _draw_pair_of(self, fam: Family, rng: np.random.Generator) -> Tuple[Family, int, int]:
-        a, b = rng.choice(len(fam.ids), size=2, replace=False)
-        return fam, int(a), int(b)
 
     def _check(self, fam: Family) -> None:
         if fam.accession in self.forbidden:
@@ -250,16 +247,6 @@ def member_identities(fam: Family) -> np.ndarray:
     letters = [np.where((ids >= A) & (ids <= C), ids - A, -1) for ids in fam.ids]
     cols = [fam.alignment.residue_columns(name) for name in fam.names]
     return identity_matrix(cols, letters, fam.alignment.ncols)
-
-
-def _pairs_by_bin(fam: Family, below: float) -> List[np.ndarray]:
-    """Member pairs (a < b) sharing a column, below ``below`` % identity, per occupied bin: arrays (k, 2)."""
-    ident = member_identities(fam)
-    a, b = np.triu_indices(len(fam.ids), k=1)
-    keep = (ident[a, b] >= 0) & (ident[a, b] < below)
-    a, b = a[keep].astype(np.int32), b[keep].astype(np.int32)
-    bins = identity_bin(ident[a, b])
-    return [np.stack([a[bins == k], b[bins == k]], axis=1) for k in np.unique(bins)]
 
 
 def member_identity(fam: Family, a: int, b: int) -> float:

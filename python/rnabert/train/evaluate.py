@@ -202,20 +202,29 @@ def sample_pairs(alignments: Sequence[StockholmAlignment], families: Optional[It
     return out
 
 
-def _stratified_choice(ident: np.ndarray, per_bin: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``per_bin`` random pairs (a < b) of each identity bin, from a pairwise identity matrix."""
+def pairs_by_bin(ident: np.ndarray, below: Optional[float] = None) -> Dict[int, np.ndarray]:
+    """The pairs (a < b) of a pairwise identity matrix that share a column (and are below ``below`` %
+    identity, if given), per occupied identity bin: {bin index: int64 array (k, 2) in (a, b) order}."""
     a, b = np.triu_indices(len(ident), 1)
     keep = ident[a, b] >= 0
+    if below is not None:
+        keep &= ident[a, b] < below
     a, b = a[keep], b[keep]
     bins = identity_bin(ident[a, b])
+    return {int(k): np.stack([a[bins == k], b[bins == k]], axis=1) for k in np.unique(bins)}
+
+
+def _stratified_choice(ident: np.ndarray, per_bin: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``per_bin`` random pairs (a < b) of each identity bin, from a pairwise identity matrix."""
     chosen = []
-    for k in range(len(BIN_LABELS)):
-        idx = np.flatnonzero(bins == k)
-        if len(idx) > per_bin:
-            idx = np.sort(rng.choice(idx, size=per_bin, replace=False))
-        chosen.extend(idx.tolist())
-    chosen = np.sort(np.asarray(chosen, dtype=np.int64))
-    return np.stack([a[chosen], b[chosen]], axis=1) if len(chosen) else np.zeros((0, 2), np.int64)
+    for pairs in pairs_by_bin(ident).values():
+        if len(pairs) > per_bin:
+            pairs = pairs[np.sort(rng.choice(len(pairs), size=per_bin, replace=False))]
+        chosen.append(pairs)
+    if not chosen:
+        return np.zeros((0, 2), np.int64)
+    chosen = np.concatenate(chosen)
+    return chosen[np.lexsort((chosen[:, 1], chosen[:, 0]))]
 
 
 def subset(pairs: PairSet, index: Sequence[int]) -> PairSet:
