@@ -27,7 +27,7 @@ import numpy as np
 
 
 def _emb(rng, n, length, dim=120):
-    from rnabert.model.embeddings import Embeddings
+    from rnabert.embeddings import Embeddings
 
     return Embeddings.from_arrays([rng.standard_normal((length, dim)).astype(np.float32) for _ in range(n)])
 

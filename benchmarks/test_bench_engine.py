@@ -14,7 +14,7 @@ import pytest
 from rnabert.align.engine import (align_pairs, align_score_matrices, align_score_matrix, all_vs_all, score_pairs,
                                   soft_align_scores)
 from rnabert.align.params import AlignParams
-from rnabert.model.embeddings import Embeddings
+from rnabert.embeddings import Embeddings
 
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "reference_global_alignments.json"
 

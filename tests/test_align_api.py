@@ -7,7 +7,7 @@ import pytest
 
 import rnabert.align as ra
 from rnabert.align import Alignment, PairScores, align_many, align_scores, align_scores_many
-from rnabert.model.embeddings import Embeddings
+from rnabert.embeddings import Embeddings
 
 
 # -- helpers -----------------------------------------------------------------------------------------

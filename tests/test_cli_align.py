@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnabert.cli import main
-from rnabert.model.embeddings import Embeddings
+from rnabert.embeddings import Embeddings
 
 
 def _random_set(rng, names, letters=True, dim=16):

@@ -8,7 +8,7 @@ import pytest
 from rnabert.align.engine import (align_pairs, align_score_matrices, align_score_matrix, all_vs_all, score_pairs,
                                   soft_align_scores)
 from rnabert.align.params import AlignParams
-from rnabert.model.embeddings import Embeddings
+from rnabert.embeddings import Embeddings
 
 import reference as ref
 

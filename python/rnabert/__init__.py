@@ -20,7 +20,7 @@ from .backends import backends
 
 # public name -> module that defines it
 _LAZY = {
-    "Embeddings": "rnabert.model.embeddings",
+    "Embeddings": "rnabert.embeddings",
     "RnaBert": "rnabert.model.bert",
     "RnaBertConfig": "rnabert.model.config",
     "load_model": "rnabert.model.checkpoint",

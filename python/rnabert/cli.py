@@ -165,7 +165,7 @@ def _align_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
                 setattr(args, name, None)
 
         from .align.api import align_many, resolve_device
-        from .model.embeddings import Embeddings
+        from .embeddings import Embeddings
 
         files, embs = list(args.inputs or []), list(args.embeddings or [])
         if len(files) > 2:

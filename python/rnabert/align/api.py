@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..model.embeddings import Embeddings
+from ..embeddings import Embeddings
 from .alignment import Alignment, AlignmentList
 from .pairscores import PairScores
 from .params import AlignParams

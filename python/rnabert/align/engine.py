@@ -1,6 +1,6 @@
 """The alignment engine's Python face: arrays in, arrays out, one call into C++ (or CUDA) per batch.
 
-Every function takes an :class:`~rnabert.model.embeddings.Embeddings` block (unit-normalised once, here,
+Every function takes an :class:`~rnabert.embeddings.Embeddings` block (unit-normalised once, here,
 through ``Embeddings.normalized()``), validates its arguments cheaply (ValueError naming the argument),
 and hands pointers to the compiled engine, which releases the GIL and runs on all cores. ``_backend`` is
 the one place that chooses between the CPU and the CUDA engine.
@@ -17,7 +17,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..model.embeddings import Embeddings
+from ..embeddings import Embeddings, join_ragged
 from .params import AlignParams
 
 _PRECISION_ENV = "RNABERT_PRECISION"
@@ -208,17 +208,15 @@ def align_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, 
         parts.append(mod.align_pairs(v, o, arr[sl], _engine_params(p), tv, to, threads=th))
     if not parts:
         return np.empty(0, np.float32), np.zeros(1, np.int64), np.empty((0, 2), np.int32)
-    return _join_paths(parts)
+    return join_paths(parts)
 
 
-def _join_paths(parts):
+def join_paths(parts):
+    """Join (scores, path_offsets, path) results of consecutive pair chunks into one."""
     if len(parts) == 1:
         return parts[0]
-    scores = np.concatenate([s for s, _, _ in parts])
-    shifts = np.cumsum([0] + [offs[-1] for _, offs, _ in parts[:-1]])
-    offsets = np.concatenate([[0]] + [offs[1:] + sh for (_, offs, _), sh in zip(parts, shifts)]).astype(np.int64)
-    path = np.concatenate([pa for _, _, pa in parts]).astype(np.int32, copy=False)
-    return scores, offsets, path
+    path, offsets = join_ragged([pa for _, _, pa in parts], [offs for _, offs, _ in parts])
+    return np.concatenate([s for s, _, _ in parts]), offsets, path
 
 
 def all_vs_all(emb: Embeddings, params: AlignParams = AlignParams(), *, targets: Optional[Embeddings] = None,

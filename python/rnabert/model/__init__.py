@@ -1,6 +1,6 @@
 """The encoder layer: RNABERT's network, its checkpoints, and sequences → per-base embeddings.
 
-Embeddings (numpy only) imports without torch; the rest loads torch on first use.
+Names load torch on first use. (``rnabert.model.Embeddings`` is deprecated: use ``rnabert.Embeddings``.)
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .embeddings import Embeddings
+from .._deprecated import moved_names
 
 _LAZY = {
     "RnaBert": ".bert",
@@ -20,12 +20,13 @@ _LAZY = {
     "encode_ids": ".inference",
     "iter_embedded_chunks": ".inference",
 }
+_moved = moved_names(__name__, {"Embeddings": "rnabert.embeddings"})
 
-__all__ = ["Embeddings", *_LAZY]
+__all__ = list(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'rnabert.model' has no attribute {name!r}")
+        return _moved(name)
     return getattr(importlib.import_module(module, __name__), name)

@@ -13,7 +13,7 @@ import torch
 from ..seqs import SeqRecord, records_from, token_ids_of_clean
 from .bert import RnaBert
 from .checkpoint import load_model
-from .embeddings import Embeddings
+from ..embeddings import Embeddings
 
 ModelLike = Union[RnaBert, str, "os.PathLike[str]", None]
 

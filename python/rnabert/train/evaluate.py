@@ -24,11 +24,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..align.engine import align_score_matrices
+from ..align.engine import align_score_matrices, join_paths
 from ..align.params import AlignParams
 from ..seqs import AmbiguousBaseWarning, StockholmAlignment, read_aligned_fasta, read_stockholm
 from ..seqs import token_ids_of_clean
-from .sal import _concat_refs, true_positives
+from .sal import concat_pairs, true_positives
 
 BIN_EDGES = (40.0, 55.0, 70.0, 85.0)
 BIN_LABELS = ("<40", "40-55", "55-70", "70-85", ">=85")
@@ -237,18 +237,14 @@ def subset(pairs: PairSet, index: Sequence[int]) -> PairSet:
 # -- aligners: each returns (path_offsets, path) in residue coordinates -------------------------
 
 def _align_matrices_chunked(make_matrix, m: int, params: AlignParams, chunk: int = 256):
-    scores_parts, offs_parts, path_parts = [], [], []
+    parts = []
     for s in range(0, m, chunk):
         mats = [make_matrix(p) for p in range(s, min(m, s + chunk))]
-        scores_parts.append(align_score_matrices(mats, params))
-    if not scores_parts:
+        parts.append(align_score_matrices(mats, params))
+    if not parts:
         return np.zeros(1, np.int64), np.zeros((0, 2), np.int64)
-    shift = 0
-    for _, offs, path in scores_parts:
-        offs_parts.append(offs[1:] + shift)
-        path_parts.append(path)
-        shift += int(offs[-1])
-    return np.concatenate([[0]] + offs_parts).astype(np.int64), np.concatenate(path_parts).astype(np.int64)
+    _, offsets, path = join_paths(parts)
+    return offsets, path.astype(np.int64)
 
 
 def align_with_model(model, pairs: PairSet, gap_open: float = MODEL_GAPS["gap_open"],
@@ -311,7 +307,7 @@ def align_with_mafft(pairs: PairSet, timeout: float = 120.0) -> Tuple[np.ndarray
             rows = _parse_fasta_rows(res.stdout)
             paths.append(_pairs_of_rows(rows["a"], rows["b"]))
     per_pair = (time.perf_counter() - t0) / max(1, len(pairs))
-    path, offs = _concat_refs(paths)
+    path, offs = concat_pairs(paths)
     return offs, path, per_pair
 
 
@@ -339,7 +335,7 @@ def _pairs_of_rows(row_a: str, row_b: str) -> np.ndarray:
 
 def counts(pairs: PairSet, offsets: np.ndarray, path: np.ndarray) -> Dict[str, np.ndarray]:
     """Per pair: tp, predicted, reference counts (int64 arrays, shape (m,))."""
-    ref_path, ref_offs = _concat_refs(pairs.refs)
+    ref_path, ref_offs = concat_pairs(pairs.refs)
     tp = true_positives(path, offsets, ref_path, ref_offs)
     return {"tp": tp, "pred": np.diff(offsets).astype(np.int64), "ref": np.diff(ref_offs).astype(np.int64)}
 

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from ..align.engine import align_score_matrices
 from ..align.params import AlignParams
+from ..embeddings import join_ragged
 
 FP_MARGIN = 0.1
 FN_MARGIN = 0.05
@@ -101,13 +102,11 @@ def margin_delta(path, offsets, ref_path, ref_offsets, fp_margin: float = FP_MAR
     return fp_margin * (np.diff(offsets) - tp) + fn_margin * (np.diff(ref_offsets) - tp)
 
 
-def _concat_refs(refs: Sequence[np.ndarray]):
-    sizes = [len(r) for r in refs]
-    offs = np.zeros(len(refs) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=offs[1:])
-    path = np.concatenate([np.asarray(r, dtype=np.int64).reshape(-1, 2) for r in refs]) if refs else \
-        np.zeros((0, 2), np.int64)
-    return path, offs
+def concat_pairs(refs: Sequence[np.ndarray]):
+    """Aligned-pair arrays (k_p, 2) as one ragged block: (path int64 (K, 2), offsets int64 (m + 1,))."""
+    if len(refs) == 0:
+        return np.zeros((0, 2), np.int64), np.zeros(1, np.int64)
+    return join_ragged([np.asarray(r, dtype=np.int64).reshape(-1, 2) for r in refs])
 
 
 def _gathered_scores(ua: torch.Tensor, ub: torch.Tensor, path: np.ndarray, offsets: np.ndarray) -> torch.Tensor:
@@ -165,7 +164,7 @@ def sal_loss(emb_a: torch.Tensor, emb_b: torch.Tensor, len_a: Sequence[int], len
     engine_scores, offs, path = align_score_matrices(mats, params, reference=list(refs), fp_margin=fp_margin,
                                                      fn_margin=fn_margin, threads=threads)
     path = np.asarray(path, dtype=np.int64)
-    ref_path, ref_offs = _concat_refs(refs)
+    ref_path, ref_offs = concat_pairs(refs)
     const_hat = margin_delta(path, offs, ref_path, ref_offs, fp_margin, fn_margin) - \
         path_gap_costs(path, offs, la, lb, gap_open, gap_extend)
     const_ref = -path_gap_costs(ref_path, ref_offs, la, lb, gap_open, gap_extend)

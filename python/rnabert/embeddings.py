@@ -1,0 +1,237 @@
+"""Embeddings: the ragged block of per-base vectors that the encoder produces and every layer consumes.
+
+numpy only: the sequences, engine, search and training layers all read it without loading torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterable, List, Optional, Sequence, Union
+
+import numpy as np
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_FORMAT_TAG = "rnabert.embeddings/1"
+
+
+class Embeddings:
+    """Per-base embeddings of n sequences in one contiguous block.
+
+    Parameters
+    ----------
+    values : float32 array, shape (total_len, dim)
+        The vectors of every base of every sequence, sequence after sequence.
+    offsets : int64 array, shape (n + 1,)
+        Sequence i occupies ``values[offsets[i]:offsets[i + 1]]``; ``offsets[0] == 0``, strictly
+        increasing (no empty sequence), ``offsets[-1] == total_len``.
+    names : list of str, optional
+        One name per sequence (default ``seq0``, ``seq1``, ...).
+    sequences : list of str, optional
+        The RNA sequences the vectors belong to (kept so alignments can be printed as letters).
+
+    One block with offsets, not a list of arrays, is the currency between Python, C++ and CUDA:
+    engines take pointers into it and never see per-sequence Python objects.
+    """
+
+    __slots__ = ("values", "offsets", "names", "sequences", "_unit")
+
+    def __init__(self, values, offsets, names: Optional[Sequence[str]] = None,
+                 sequences: Optional[Sequence[str]] = None):
+        values = np.ascontiguousarray(values, dtype=np.float32)
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        if values.ndim != 2:
+            raise ValueError(f"values must be 2-D (total_len, dim), got shape {values.shape}")
+        if offsets.ndim != 1 or offsets.size < 1:
+            raise ValueError(f"offsets must be 1-D with n+1 >= 1 entries, got shape {offsets.shape}")
+        if offsets[0] != 0 or offsets[-1] != values.shape[0]:
+            raise ValueError(f"offsets must start at 0 and end at total_len={values.shape[0]}, "
+                             f"got {offsets[0]}..{offsets[-1]}")
+        steps = np.diff(offsets)
+        if steps.size and steps.min() <= 0:
+            bad = int(np.argmax(steps <= 0))
+            raise ValueError(f"offsets must be strictly increasing (sequence {bad} would be empty or negative: "
+                             f"offsets[{bad}]={offsets[bad]}, offsets[{bad + 1}]={offsets[bad + 1]})")
+        n = offsets.size - 1
+        names = [f"seq{i}" for i in range(n)] if names is None else [str(x) for x in names]
+        if len(names) != n:
+            raise ValueError(f"got {len(names)} names for {n} sequences")
+        if sequences is not None:
+            sequences = [str(s) for s in sequences]
+            if len(sequences) != n:
+                raise ValueError(f"got {len(sequences)} sequences for {n} embedded sequences")
+            for i, (s, length) in enumerate(zip(sequences, steps)):
+                if len(s) != length:
+                    raise ValueError(f"sequence {names[i]!r} has {len(s)} bases but {length} embedding rows")
+        self.values = values
+        self.offsets = offsets
+        self.names: List[str] = names
+        self.sequences: Optional[List[str]] = sequences
+        self._unit: Optional[np.ndarray] = None
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_arrays(cls, arrays: Iterable, names: Optional[Sequence[str]] = None,
+                    sequences: Optional[Sequence[str]] = None) -> "Embeddings":
+        """Build from per-sequence arrays of shape (L_i, dim): how users bring their own embeddings."""
+        arrays = [np.asarray(a, dtype=np.float32) for a in arrays]
+        if not arrays:
+            raise ValueError("from_arrays needs at least one array")
+        dims = {a.shape[1] if a.ndim == 2 else None for a in arrays}
+        for i, a in enumerate(arrays):
+            if a.ndim != 2:
+                raise ValueError(f"array {i} must be 2-D (L, dim), got shape {a.shape}")
+            if a.shape[0] == 0:
+                label = names[i] if names is not None and i < len(names) else i
+                raise ValueError(f"array {label!r} is empty: every sequence needs at least one base")
+        if len(dims) != 1:
+            raise ValueError(f"all arrays must share one embedding width, got {sorted(d for d in dims)}")
+        values, offsets = join_ragged(arrays)
+        return cls(values, offsets, names, sequences)
+
+    @classmethod
+    def concatenate(cls, parts: Sequence["Embeddings"]) -> "Embeddings":
+        """Join several blocks, in order (names and sequences follow)."""
+        if not parts:
+            raise ValueError("concatenate needs at least one Embeddings")
+        values, offsets = join_ragged([p.values for p in parts], [p.offsets for p in parts])
+        seqs = None
+        if all(p.sequences is not None for p in parts):
+            seqs = [s for p in parts for s in p.sequences]
+        return cls(values, offsets, [n for p in parts for n in p.names], seqs)
+
+    # -- access -------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.offsets.size - 1
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"sequence index {i} out of range for {n} sequences")
+        i %= n
+        return self.values[self.offsets[i]:self.offsets[i + 1]]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        return (f"Embeddings(n={len(self)}, total_len={self.total_len}, dim={self.dim}, "
+                f"lengths {self.lengths.min() if len(self) else 0}..{self.lengths.max() if len(self) else 0})")
+
+    @property
+    def dim(self) -> int:
+        return self.values.shape[1]
+
+    @property
+    def total_len(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """int64 array, shape (n,): bases per sequence."""
+        return np.diff(self.offsets)
+
+    def index(self, name: str) -> int:
+        """Position of the sequence called ``name``."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"no sequence named {name!r}") from None
+
+    def pooled(self) -> np.ndarray:
+        """float32 array, shape (n, dim): the mean vector of each sequence."""
+        sums = np.add.reduceat(self.values.astype(np.float64), self.offsets[:-1], axis=0)
+        return (sums / self.lengths[:, None]).astype(np.float32)
+
+    def normalized(self) -> np.ndarray:
+        """float32 array, shape (total_len, dim): unit-length rows (computed once, then cached).
+
+        Cosine similarity is then a plain dot product, which is what the engines compute.
+        """
+        if self._unit is None:
+            norms = np.linalg.norm(self.values, axis=1, keepdims=True)
+            self._unit = (self.values / np.maximum(norms, 1e-12)).astype(np.float32)
+        return self._unit
+
+    def subset(self, indices: Sequence[int]) -> "Embeddings":
+        """A new block holding the chosen sequences, in the order given."""
+        idx = [int(i) for i in indices]
+        seqs = [self.sequences[i] for i in idx] if self.sequences is not None else None
+        return Embeddings.from_arrays([self[i] for i in idx], [self.names[i] for i in idx], seqs)
+
+    # -- files --------------------------------------------------------------------------------
+    def save(self, path: PathLike, format: Optional[str] = None) -> None:
+        """Write to ``path`` as safetensors (default) or npz (``format="npz"`` or a .npz suffix).
+
+        Both round-trip exactly: values, offsets, names and sequences.
+        """
+        fmt = _format_of(path, format)
+        if fmt == "npz":
+            extra = {"sequences": np.array(self.sequences, dtype=np.str_)} if self.sequences is not None else {}
+            with open(path, "wb") as fh:  # a file handle stops numpy appending ".npz" to the name
+                np.savez(fh, values=self.values, offsets=self.offsets,
+                         names=np.array(self.names, dtype=np.str_), format=np.array(_FORMAT_TAG), **extra)
+        else:
+            from safetensors.numpy import save_file
+
+            meta = {"format": _FORMAT_TAG, "names": json.dumps(self.names)}
+            if self.sequences is not None:
+                meta["sequences"] = json.dumps(self.sequences)
+            save_file({"values": self.values, "offsets": self.offsets}, os.fspath(path), metadata=meta)
+
+    @classmethod
+    def load(cls, path: PathLike, format: Optional[str] = None) -> "Embeddings":
+        """Read a file written by :meth:`save`."""
+        fmt = _format_of(path, format)
+        if fmt == "npz":
+            with np.load(path, allow_pickle=False) as z:
+                if "values" not in z or "offsets" not in z:
+                    raise ValueError(f"{path}: not an rnabert embeddings file (needs 'values' and 'offsets')")
+                seqs = [str(s) for s in z["sequences"]] if "sequences" in z else None
+                names = [str(s) for s in z["names"]] if "names" in z else None
+                return cls(z["values"], z["offsets"], names, seqs)
+        from safetensors import safe_open
+
+        with safe_open(os.fspath(path), framework="numpy") as f:
+            meta = f.metadata() or {}
+            keys = set(f.keys())
+            if not {"values", "offsets"} <= keys:
+                raise ValueError(f"{path}: not an rnabert embeddings file (tensors {sorted(keys)})")
+            values, offsets = f.get_tensor("values"), f.get_tensor("offsets")
+        names = json.loads(meta["names"]) if "names" in meta else None
+        seqs = json.loads(meta["sequences"]) if "sequences" in meta else None
+        return cls(values, offsets, names, seqs)
+
+
+def join_ragged(values: Sequence[np.ndarray], offsets: Optional[Sequence[np.ndarray]] = None):
+    """Join ragged blocks, in order, into one: (values, offsets int64 of shape (n + 1,)).
+
+    Parameters
+    ----------
+    values : sequence of arrays, shapes (total_k, ...)
+        The rows of each block (all with the same trailing shape).
+    offsets : sequence of int arrays, shapes (n_k + 1,), optional
+        Block k's items are ``values[k][offsets[k][i]:offsets[k][i + 1]]``. None: every array of
+        ``values`` is one item.
+
+    The same operation joins embeddings, aligned-pair paths and reference alignments.
+    """
+    if len(values) == 0:
+        raise ValueError("join_ragged needs at least one block")
+    if offsets is None:
+        offsets = [np.array([0, len(v)], dtype=np.int64) for v in values]
+    if len(offsets) != len(values):
+        raise ValueError(f"join_ragged: {len(values)} value blocks but {len(offsets)} offset arrays")
+    shifts = np.cumsum([0] + [int(o[-1]) for o in offsets[:-1]])
+    out = np.concatenate([np.zeros(1, np.int64)]
+                         + [np.asarray(o[1:], dtype=np.int64) + s for o, s in zip(offsets, shifts)])
+    return np.concatenate(values), out
+
+
+def _format_of(path: PathLike, format: Optional[str]) -> str:
+    if format is None:
+        format = "npz" if os.fspath(path).endswith(".npz") else "safetensors"
+    if format not in ("safetensors", "npz"):
+        raise ValueError(f"format must be 'safetensors' or 'npz', got {format!r}")
+    return format
