@@ -71,7 +71,7 @@ def per_pair_rate(unit: np.ndarray, n: int, length: int, pairs: np.ndarray, para
     """The original's way: a torch similarity matrix per pair, then a C++ DP per pair. (rate, scores)"""
     import torch
 
-    from rnabert.align.engine import align_score_matrix
+    from rnabert.alignment.engine import align_score_matrices
 
     torch.set_num_threads(1)  # one small matmul per pair: more threads only add synchronisation
     x = torch.from_numpy(unit.reshape(n, length, -1))
@@ -80,7 +80,7 @@ def per_pair_rate(unit: np.ndarray, n: int, length: int, pairs: np.ndarray, para
     with torch.no_grad():
         for k, (i, j) in enumerate(pairs):
             S = (x[i] @ x[j].T).numpy()
-            scores[k] = align_score_matrix(S, params)[0]
+            scores[k] = align_score_matrices([S], params, threads=1)[0][0]
     return len(pairs) / (time.perf_counter() - t0), scores
 
 
@@ -95,8 +95,8 @@ def main(argv=None):
     REPEATS = max(1, args.repeats)
 
     from rnabert import backends
-    from rnabert.align.engine import align_pairs, all_vs_all, score_pairs
-    from rnabert.align.params import AlignParams
+    from rnabert.alignment.engine import align_pairs, all_vs_all, score_pairs
+    from rnabert.alignment.params import AlignParams
 
     threads = args.threads or os.cpu_count() or 1
     sizes = [(100, 200), (200, 100), (440, 40)] if args.quick else [(100, 1000), (200, 400), (440, 150)]

@@ -11,9 +11,9 @@ import pathlib
 import numpy as np
 import pytest
 
-from rnabert.align.engine import (align_pairs, align_score_matrices, align_score_matrix, all_vs_all, score_pairs,
+from rnabert.alignment.engine import (align_pairs, align_score_matrices, all_vs_all, score_pairs,
                                   soft_align_scores)
-from rnabert.align.params import AlignParams
+from rnabert.alignment.params import AlignParams
 from rnabert.embeddings import Embeddings
 
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "reference_global_alignments.json"
@@ -43,7 +43,7 @@ def _per_pair(emb, pairs):
     for i, j in pairs:
         a = unit[emb.offsets[i]:emb.offsets[i + 1]]
         b = unit[emb.offsets[j]:emb.offsets[j + 1]]
-        out.append(align_score_matrix((a @ b.T).astype(np.float32))[0])
+        out.append(align_score_matrices([(a @ b.T).astype(np.float32)])[0][0])
     return np.array(out, dtype=np.float32)
 
 

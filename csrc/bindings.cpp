@@ -1,6 +1,6 @@
 // rnabert._core: the only file of csrc/ that knows Python. Everything below it takes plain pointers.
 //
-// Arrays arrive as numpy arrays of the exact dtype, C-contiguous (python/rnabert/align/engine.py converts
+// Arrays arrive as numpy arrays of the exact dtype, C-contiguous (python/rnabert/alignment/engine.py converts
 // and validates); anything else raises ValueError naming the argument. Every long call releases the GIL.
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
@@ -140,7 +140,7 @@ PYBIND11_MODULE(_core, m) {
         Paths res;
         {
           py::gil_scoped_release nogil;
-          res = align_matrices(x.mats, x.rows, x.cols, x.refs, x.nref, p.scoring, fp_margin, fn_margin, traceback,
+          res = align_score_matrices(x.mats, x.rows, x.cols, x.refs, x.nref, p.scoring, fp_margin, fn_margin, traceback,
                                threads, simd);
         }
         return paths_to_numpy(std::move(res));

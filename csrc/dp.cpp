@@ -55,7 +55,7 @@ void mat_fill(void* ctx, int i0, int rows, float* out, int64_t ldo) {
 
 }  // namespace
 
-Paths align_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
+Paths align_score_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
                      const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
                      const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin,
                      float fn_margin, bool traceback, int threads, int simd) {

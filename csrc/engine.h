@@ -48,7 +48,7 @@ void soft_scores(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t
 
 // Explicit score matrices (used as-is: no scale/bias). reference[p] (may be null) holds nref[p] pairs
 // (i, j) of the reference alignment, for margins: see dp.cpp for the exact decomposition.
-Paths align_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
+Paths align_score_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
                      const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
                      const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin,
                      float fn_margin, bool traceback, int threads, int simd = -1);

@@ -149,7 +149,7 @@ inline std::function<void(int64_t, int64_t)> progress_callback(const py::object&
 }
 
 // align_score_matrices' matrices (float32 2-D, finite) and reference (None, or one int64 [n, 2] array or
-// None per matrix), as the engines' align_matrices takes them; keep holds the arrays while they are used.
+// None per matrix), as the engines' align_score_matrices takes them; keep holds the arrays while they are used.
 struct MatrixArgs {
   std::vector<const float*> mats;
   std::vector<int64_t> rows, cols, nref;

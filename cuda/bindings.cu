@@ -198,7 +198,7 @@ PYBIND11_MODULE(_cuda, m) {
         cuda_engine::Paths res;
         {
           py::gil_scoped_release nogil;
-          res = cuda_engine::align_matrices(x.mats, x.rows, x.cols, x.refs, x.nref, p.scoring, fp_margin, fn_margin,
+          res = cuda_engine::align_score_matrices(x.mats, x.rows, x.cols, x.refs, x.nref, p.scoring, fp_margin, fn_margin,
                                             traceback, as_stream(stream));
         }
         return paths_to_numpy(std::move(res));

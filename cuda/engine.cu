@@ -447,7 +447,7 @@ AvaResult all_vs_all(const HostSet& a, const HostSet* b_or_null, const Params& p
   return collect.finish();
 }
 
-Paths align_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
+Paths align_score_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
                      const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
                      const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin, float fn_margin,
                      bool traceback, cudaStream_t stream) {

@@ -68,7 +68,7 @@ AvaResult all_vs_all(const HostSet& a, const HostSet* b, const Params& p, AvaSco
                      int64_t top_k, float min_score, cudaStream_t stream, float* dense_out,
                      const std::function<void(int64_t, int64_t)>& progress);
 // Explicit matrices (used as-is), margins as csrc/dp.cpp (applied on the host before upload).
-Paths align_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
+Paths align_score_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
                      const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
                      const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin, float fn_margin,
                      bool traceback, cudaStream_t stream);

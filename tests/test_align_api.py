@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-import rnabert.align as ra
-from rnabert.align import Alignment, PairScores, align_many, align_scores, align_scores_many
+import rnabert.alignment as ra
+from rnabert.alignment import Alignment, PairScores, align_many, align_scores, align_scores_many
 from rnabert.embeddings import Embeddings
 
 
@@ -285,7 +285,7 @@ def test_local_records_carry_coordinates():
 
 # -- align_many ------------------------------------------------------------------------------------------
 def test_align_many_all_pairs_match_engine(rng):
-    from rnabert.align import engine
+    from rnabert.alignment import engine
 
     emb = random_embeddings(rng, 7)
     res = align_many(emb, device="cpu")
@@ -304,7 +304,7 @@ def test_align_many_all_pairs_match_engine(rng):
 
 
 def test_align_many_params_and_soft(rng):
-    from rnabert.align import engine
+    from rnabert.alignment import engine
 
     emb = random_embeddings(rng, 5)
     pairs = np.array([[0, 1], [3, 2], [4, 4]])
@@ -457,12 +457,17 @@ def test_sequences_are_embedded_with_the_model(tmp_path):
     assert res.alignments[0].gapped_a == aln.gapped_a
 
 
-def test_rnabert_align_stays_callable(rng):
+def test_rnabert_align_is_only_the_function(rng):
+    import importlib.util
+    import inspect
+
     import rnabert
-    import rnabert.align  # binds the attribute to the package; calling it must still align
+    import rnabert.alignment  # the subpackage has its own name: importing it rebinds nothing
 
     a, b = rng.normal(size=(6, 8)), rng.normal(size=(7, 8))
+    assert inspect.isfunction(rnabert.align) and rnabert.align is rnabert.alignment.align
     assert isinstance(rnabert.align(a, b, device="cpu"), Alignment)
+    assert importlib.util.find_spec("rnabert.align") is None
     assert rnabert.align_many is align_many and rnabert.align_scores is align_scores
 
 

@@ -12,7 +12,7 @@ import rnabert
 
 # the module, not the function rnabert.backends() that shadows it as an attribute
 backends_mod = importlib.import_module("rnabert.backends")
-engine = importlib.import_module("rnabert.align.engine")
+engine = importlib.import_module("rnabert.alignment.engine")
 
 
 def test_backends_report_what_is_compiled_and_runnable():

@@ -28,7 +28,7 @@ def _tsv(text):
 
 
 def test_tsv_all_vs_all_to_stdout(emb_file, capsys):
-    from rnabert.align import align_many
+    from rnabert.alignment import align_many
 
     emb, path = emb_file
     assert main(["align", "--embeddings", str(path), "--device", "cpu"]) == 0

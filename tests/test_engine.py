@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from rnabert.align.engine import (align_pairs, align_score_matrices, align_score_matrix, all_vs_all, score_pairs,
+from rnabert.alignment.engine import (align_pairs, align_score_matrices, all_vs_all, score_pairs,
                                   soft_align_scores)
-from rnabert.align.params import AlignParams
+from rnabert.alignment.params import AlignParams
 from rnabert.embeddings import Embeddings
 
 import reference as ref
@@ -19,6 +19,12 @@ MODES = [
     AlignParams(mode="semiglobal", free_ends="query"),
 ]
 MODE_IDS = ["global", "local", "semiglobal", "query"]
+
+
+def _align_one(S, params):
+    """(score, aligned pairs) of one explicit matrix."""
+    scores, offs, path = align_score_matrices([S], params, threads=1)
+    return float(scores[0]), path[offs[0]:offs[1]]
 
 
 def _kw(p: AlignParams):
@@ -52,7 +58,7 @@ def _fixture_cases(fixtures_dir):
 def test_fixture_one_by_one(fixtures_dir):
     for c in _fixture_cases(fixtures_dir):
         S = np.array(c["score_matrix"], dtype=np.float32)
-        score, pairs = align_score_matrix(S, AlignParams(gap_open=c["gap_open"], gap_extend=c["gap_extend"]))
+        score, pairs = _align_one(S, AlignParams(gap_open=c["gap_open"], gap_extend=c["gap_extend"]))
         if c["exact_arithmetic"]:
             assert pairs.tolist() == c["aligned_pairs"]
             assert score == pytest.approx(c["score"], abs=1e-6)
@@ -258,7 +264,7 @@ def test_threads_identical(rng):
 
 
 def test_progress_chunks_identical(rng, monkeypatch):
-    import rnabert.align.engine as engine
+    import rnabert.alignment.engine as engine
 
     emb = _random_emb(rng, list(rng.integers(1, 30, size=12)))
     pairs = rng.integers(0, 12, size=(50, 2))

@@ -1,6 +1,6 @@
 """Type stubs for rnabert._core, the C++ CPU engine (see csrc/bindings.cpp).
 
-Arrays must have the exact dtype and be C-contiguous (the Python layer, rnabert.align.engine,
+Arrays must have the exact dtype and be C-contiguous (the Python layer, rnabert.alignment.engine,
 normalises them); embedding rows must be unit length. Every long call releases the GIL.
 """
 

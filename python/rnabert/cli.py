@@ -109,7 +109,7 @@ def _save_pooled(pooled, names, path: str, fmt: Optional[str]) -> None:
 @command("align", help="Align RNAs by their RNABERT embeddings: all-vs-all within one file, or every query "
                        "of a first file against every target of a second.")
 def _align_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    from .align.params import AlignParams
+    from .alignment.params import AlignParams
 
     d = AlignParams()
     none = argparse.SUPPRESS  # options without a default: absent from args unless given (no "default: None")
@@ -164,7 +164,7 @@ def _align_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
             if not hasattr(args, name):
                 setattr(args, name, None)
 
-        from .align.api import align_many, resolve_device
+        from .alignment.api import align_many, resolve_device
         from .embeddings import Embeddings
 
         files, embs = list(args.inputs or []), list(args.embeddings or [])

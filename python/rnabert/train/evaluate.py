@@ -24,8 +24,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..align.engine import align_score_matrices, join_paths
-from ..align.params import AlignParams
+from ..alignment.engine import align_score_matrices, join_paths
+from ..alignment.params import AlignParams
 from ..seqs import AmbiguousBaseWarning, StockholmAlignment, read_aligned_fasta, read_stockholm
 from ..seqs import token_ids_of_clean
 from .sal import concat_pairs, true_positives

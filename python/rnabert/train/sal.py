@@ -22,8 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..align.engine import align_score_matrices
-from ..align.params import AlignParams
+from ..alignment.engine import align_score_matrices
+from ..alignment.params import AlignParams
 from ..embeddings import join_ragged
 
 FP_MARGIN = 0.1

@@ -306,7 +306,7 @@ def align_score_matrices(matrices: Sequence[np.ndarray], params: AlignParams = A
     """
     p = _params(params)
     if isinstance(matrices, np.ndarray) and matrices.ndim == 2:
-        raise ValueError("matrices must be a list of 2-D arrays (use align_score_matrix for one matrix)")
+        raise ValueError("matrices must be a list of 2-D arrays (wrap one matrix in a list)")
     mats: List[np.ndarray] = []
     for k, S in enumerate(matrices):
         a = np.asarray(S)
@@ -343,8 +343,3 @@ def align_score_matrices(matrices: Sequence[np.ndarray], params: AlignParams = A
     return mod.align_score_matrices(mats, p.as_dict(), refs, float(fp_margin), float(fn_margin), bool(traceback),
                                     _threads(threads))
 
-
-def align_score_matrix(S, params: AlignParams = AlignParams()) -> Tuple[float, np.ndarray]:
-    """Align one explicit score matrix: (score, aligned pairs int32 array of shape (k, 2))."""
-    scores, offs, path = align_score_matrices([S], params, threads=1)
-    return float(scores[0]), path[offs[0]:offs[1]]

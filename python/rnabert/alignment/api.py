@@ -366,8 +366,8 @@ def align_scores(S, mode: str = "global", gap_open: float = 1.0, gap_extend: flo
     p, scale, bias = _matrix_params(mode, gap_open, gap_extend, dict(params))
     from . import engine
 
-    score, pairs = engine.align_score_matrix(_apply_scale_bias(S, scale, bias), p)
-    return Alignment(float(score), pairs, S.shape[0], S.shape[1], name_a=name_a, name_b=name_b,
+    scores, offs, path = engine.align_score_matrices([_apply_scale_bias(S, scale, bias)], p, threads=1)
+    return Alignment(float(scores[0]), path[offs[0]:offs[1]], S.shape[0], S.shape[1], name_a=name_a, name_b=name_b,
                      seq_a=seq_a, seq_b=seq_b, mode=mode)
 
 
