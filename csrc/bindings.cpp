@@ -26,8 +26,7 @@ SeqSet make_set(const py::array& values, const py::array& offsets, const char* v
   return host_bindings::make_set<SeqSet>(values, offsets, vname, oname);
 }
 
-// A missing params key raises KeyError here.
-EngineParams make_params(const py::dict& d) { return host_bindings::make_params<EngineParams>(d, false); }
+EngineParams make_params(const py::dict& d) { return host_bindings::make_params<EngineParams>(d); }
 
 PairsArgs<SeqSet> pairs_args(const py::array& values, const py::array& offsets, const py::array& pairs,
                              const py::object& tvalues, const py::object& toffsets) {

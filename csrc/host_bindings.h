@@ -71,23 +71,24 @@ inline dp::Scoring make_scoring(const std::string& mode, const std::string& free
   return sc;
 }
 
-// params[key]; a missing key raises ValueError "params: missing '<key>'" when required, else KeyError.
+// params[key]; a missing key raises ValueError "params: missing '<key>'".
 template <class T>
-T param(const py::dict& d, const char* key, bool required) {
-  if (required && !d.contains(key)) throw std::invalid_argument(std::string("params: missing '") + key + "'");
+T param(const py::dict& d, const char* key) {
+  if (!d.contains(key)) throw std::invalid_argument(std::string("params: missing '") + key + "'");
   return d[key].cast<T>();
 }
 
-// The params dict (Params: EngineParams or cuda_engine::Params); required_keys as param().
+// The params dict (Params: EngineParams or cuda_engine::Params), as AlignParams.as_dict() writes it. The
+// values were checked in Python (rnabert.alignment.params); what stays here are the invariants the DP
+// relies on, each a cheap throw.
 template <class Params>
-Params make_params(const py::dict& d, bool required_keys) {
+Params make_params(const py::dict& d) {
   Params p;
-  p.scoring =
-      make_scoring(param<std::string>(d, "mode", required_keys), param<std::string>(d, "free_ends", required_keys),
-                   param<float>(d, "gap_open", required_keys), param<float>(d, "gap_extend", required_keys));
-  p.scale = param<float>(d, "scale", required_keys);
-  p.bias = param<float>(d, "bias", required_keys);
-  p.soft_scale = param<float>(d, "soft_scale", required_keys);
+  p.scoring = make_scoring(param<std::string>(d, "mode"), param<std::string>(d, "free_ends"),
+                           param<float>(d, "gap_open"), param<float>(d, "gap_extend"));
+  p.scale = param<float>(d, "scale");
+  p.bias = param<float>(d, "bias");
+  p.soft_scale = param<float>(d, "soft_scale");
   if (d.contains("precision")) {
     const std::string prec = d["precision"].cast<std::string>();
     if (prec == "bf16") p.bf16 = true;
@@ -148,7 +149,7 @@ inline std::function<void(int64_t, int64_t)> progress_callback(const py::object&
   return cb;
 }
 
-// align_score_matrices' matrices (float32 2-D, finite) and reference (None, or one int64 [n, 2] array or
+// align_score_matrices' matrices (float32 2-D, non-empty; finiteness is checked in Python) and reference (None, or one int64 [n, 2] array or
 // None per matrix), as the engines' align_score_matrices takes them; keep holds the arrays while they are used.
 struct MatrixArgs {
   std::vector<const float*> mats;
@@ -172,9 +173,7 @@ inline MatrixArgs matrix_args(const py::list& matrices, const py::object& refere
     r.mats[k] = checked<float>(a, name.c_str(), 2);
     r.rows[k] = a.shape(0);
     r.cols[k] = a.shape(1);
-    const float* v = r.mats[k];
-    for (int64_t x = 0; x < r.rows[k] * r.cols[k]; ++x)
-      if (!std::isfinite(v[x])) throw std::invalid_argument(name + ": contains NaN or inf");
+    if (r.rows[k] == 0 || r.cols[k] == 0) throw std::invalid_argument(name + ": empty matrix");
     r.keep.push_back(a);
   }
   if (!reference.is_none()) {

@@ -34,10 +34,7 @@ HostSet make_set(const py::array& values, const py::array& offsets, const char* 
   return host_bindings::make_set<HostSet>(values, offsets, vname, oname);
 }
 
-// A missing params key raises ValueError "params: missing '<key>'" here.
-cuda_engine::Params make_params(const py::dict& d) {
-  return host_bindings::make_params<cuda_engine::Params>(d, true);
-}
+cuda_engine::Params make_params(const py::dict& d) { return host_bindings::make_params<cuda_engine::Params>(d); }
 
 PairsArgs<HostSet> pairs_args(const py::array& values, const py::array& offsets, const py::array& pairs,
                               const py::object& tvalues, const py::object& toffsets) {

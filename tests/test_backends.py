@@ -12,7 +12,6 @@ import rnabert
 
 # the module, not the function rnabert.backends() that shadows it as an attribute
 backends_mod = importlib.import_module("rnabert.backends")
-engine = importlib.import_module("rnabert.alignment.engine")
 
 
 def test_backends_report_what_is_compiled_and_runnable():
@@ -45,7 +44,7 @@ def test_simd_level_can_be_lowered_for_comparisons():
 
 
 def _fake_cuda(validated):
-    mod = types.SimpleNamespace(**{f: (lambda *a, **k: None) for f in engine._ENGINE_FUNCTIONS})
+    mod = types.SimpleNamespace(**{f: (lambda *a, **k: None) for f in backends_mod.ENGINE_FUNCTIONS})
     if validated is not None:
         mod.VALIDATED = validated
     return mod
@@ -56,14 +55,41 @@ def _fake_cuda(validated):
 ])
 def test_auto_takes_the_cuda_engine_only_when_validated_or_forced(monkeypatch, validated, forced, expected):
     monkeypatch.setattr(backends_mod, "cuda_module", lambda: _fake_cuda(validated))
+    monkeypatch.setattr(backends_mod, "_torch_sees_gpu", lambda: True)
     if forced:
         monkeypatch.setenv("RNABERT_BACKEND", forced)
     else:
         monkeypatch.delenv("RNABERT_BACKEND", raising=False)
-    monkeypatch.setattr(backends_mod, "default_device",
-                        lambda report=None: forced or "cuda")
-    assert engine.engine_device("auto") == expected
-    assert engine.engine_device("cpu") == "cpu"
+    assert backends_mod.resolve_device("auto", engine=True) == expected
+    assert backends_mod.resolve_device("cpu", engine=True) == "cpu"
+    assert backends_mod.resolve_device("auto") == "cuda"  # the encoder only needs torch to see the GPU
+    if expected == "cuda":
+        assert backends_mod.engine_module("auto") is not None
+
+
+def test_one_function_chooses_the_device_for_encoder_and_engine(monkeypatch):
+    monkeypatch.setattr(backends_mod, "_torch_sees_gpu", lambda: False)
+    monkeypatch.delenv("RNABERT_BACKEND", raising=False)
+    assert backends_mod.resolve_device("auto") == "cpu" == backends_mod.resolve_device(None)
+    assert backends_mod.resolve_device("auto", engine=True) == "cpu"
+    for bad in ("tpu", "cpu:0", "gpu"):
+        with pytest.raises(ValueError, match="device must be"):
+            backends_mod.resolve_device(bad)
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu' or 'cuda'"):
+        backends_mod.resolve_device("cuda:1", engine=True)
+    with pytest.raises(RuntimeError, match="torch sees no CUDA GPU"):
+        backends_mod.resolve_device("cuda:0")
+    # the encoder, the engine and the public functions all ask it (no other device choice remains)
+    import inspect
+
+    import rnabert.alignment.api as api
+    import rnabert.model.inference as inference
+
+    assert api.resolve_device is backends_mod.resolve_device
+    assert inference.resolve_device is backends_mod.resolve_device
+    assert "resolve_device" in inspect.getsource(backends_mod.engine_module)
+    with pytest.deprecated_call():
+        assert backends_mod.default_device() == "cpu"
 
 
 def test_cuda_without_gpu_is_a_clear_error_at_call_time(rng):
@@ -72,12 +98,12 @@ def test_cuda_without_gpu_is_a_clear_error_at_call_time(rng):
     emb = rnabert.Embeddings.from_arrays([rng.standard_normal((5, 8)), rng.standard_normal((4, 8))])
     with pytest.raises(RuntimeError, match="device='cuda' requested but"):
         rnabert.align_many(emb, device="cuda")
-    assert engine.engine_device("auto") == "cpu"
+    assert backends_mod.resolve_device("auto", engine=True) == "cpu"
     with pytest.raises(ValueError, match="RNABERT_BACKEND"):
         import os
 
         os.environ["RNABERT_BACKEND"] = "tpu"
         try:
-            backends_mod.default_device()
+            backends_mod.resolve_device("auto", engine=True)
         finally:
             del os.environ["RNABERT_BACKEND"]

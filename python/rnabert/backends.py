@@ -99,27 +99,94 @@ def backends() -> Dict[str, Any]:
     except ImportError:
         report["torch"] = {"version": None, "cuda_available": False}
 
-    report["default_device"] = default_device(report)
+    report["default_device"] = resolve_device("auto", engine=True)
     return report
 
 
-def default_device(report: Dict[str, Any] | None = None) -> str:
-    """What ``device="auto"`` means here: "cuda" when a GPU is usable, else "cpu" (RNABERT_BACKEND overrides)."""
+_DEVICES = ("auto", "cpu", "cuda")
+# What a CUDA module must implement before the alignment engine may run on it.
+ENGINE_FUNCTIONS = ("score_pairs", "align_pairs", "soft_align_scores", "all_vs_all", "align_score_matrices")
+
+
+def resolve_device(device: Any = "auto", *, engine: bool = False) -> str:
+    """The one place that decides where work runs: returns "cpu", "cuda" or "cuda:N".
+
+    Parameters
+    ----------
+    device : "auto", "cpu", "cuda", "cuda:N", a torch.device, or None (= "auto")
+    engine : bool
+        False: for the encoder (torch). "auto" is the GPU when torch sees one.
+        True: for the alignment engine (rnabert._core / rnabert._cuda); returns "cpu" or "cuda". "auto" is
+        the CUDA engine when a GPU is usable, the module implements the alignment functions and its kernels
+        are marked validated (``_cuda.VALIDATED``), or RNABERT_BACKEND=cuda forces it; RNABERT_BACKEND=cpu
+        forces the CPU engine.
+
+    Raises ValueError for an unknown name and RuntimeError, saying why, when a GPU is asked for and cannot
+    be used.
+    """
+    name = "auto" if device is None else str(device)
+    kind = name.split(":", 1)[0]
+    if kind not in _DEVICES or (kind != "cuda" and name != kind) or (engine and name not in _DEVICES):
+        choices = "'auto', 'cpu' or 'cuda'" if engine else "'auto', 'cpu', 'cuda' or 'cuda:N'"
+        raise ValueError(f"device must be {choices}, got {device!r}")
+    if engine:
+        return _engine_device(name)
+    if name == "auto":
+        return "cuda" if _torch_sees_gpu() else "cpu"
+    if kind == "cuda" and not _torch_sees_gpu():
+        import torch
+
+        raise RuntimeError(f"device={name!r} requested but torch sees no CUDA GPU "
+                           f"(torch {torch.__version__}); use device='cpu' or 'auto'")
+    return name
+
+
+def _engine_device(name: str) -> str:
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda":
+        _cuda_engine()
+        return "cuda"
     forced = os.environ.get(_FORCE_ENV)
     if forced:
         if forced not in ("cpu", "cuda"):
             raise ValueError(f"{_FORCE_ENV}={forced!r}: expected 'cpu' or 'cuda'")
-        return forced
-    if report is None:
-        cuda, _ = _load("_cuda")
-        gpu = cuda is not None and cuda.device_count() > 0
-    else:
-        gpu = report["cuda"]["available"]
-    if gpu:
-        try:
-            import torch
+        if forced == "cpu":
+            return "cpu"
+    if forced != "cuda" and not _torch_sees_gpu():
+        return "cpu"
+    try:
+        mod = _cuda_engine()
+    except RuntimeError:
+        return "cpu"
+    return "cuda" if forced == "cuda" or getattr(mod, "VALIDATED", False) else "cpu"
 
-            gpu = torch.cuda.is_available()
-        except ImportError:
-            gpu = False
-    return "cuda" if gpu else "cpu"
+
+def _torch_sees_gpu() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def _cuda_engine():
+    mod = cuda_module()
+    missing = [f for f in ENGINE_FUNCTIONS if not hasattr(mod, f)]
+    if missing:
+        raise RuntimeError("device='cuda': this build's CUDA engine does not implement the alignment "
+                           f"functions yet ({', '.join(missing)}); use device='cpu'")
+    return mod
+
+
+def engine_module(device: str = "cpu"):
+    """The compiled alignment engine for ``device`` (resolved by :func:`resolve_device`)."""
+    return _cuda_engine() if resolve_device(device, engine=True) == "cuda" else cpu_module()
+
+
+def default_device(report: Dict[str, Any] | None = None) -> str:
+    """Deprecated: ``resolve_device("auto", engine=True)``."""
+    from ._deprecated import warn_moved
+
+    warn_moved("rnabert.backends.default_device()", 'rnabert.backends.resolve_device("auto", engine=True)')
+    return resolve_device("auto", engine=True)

@@ -70,7 +70,7 @@ def _embed_command(p: argparse.ArgumentParser):
         import os
 
         from .model import embed, load_model
-        from .model.inference import resolve_device
+        from .backends import resolve_device
 
         if not os.path.exists(args.input):
             raise CliError(f"input file not found: {args.input}")
@@ -164,7 +164,8 @@ def _align_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
             if not hasattr(args, name):
                 setattr(args, name, None)
 
-        from .alignment.api import align_many, resolve_device
+        from .alignment.api import align_many
+        from .backends import resolve_device
         from .embeddings import Embeddings
 
         files, embs = list(args.inputs or []), list(args.embeddings or [])
@@ -198,7 +199,7 @@ def _align_command(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
             except ImportError:
                 raise CliError("--format parquet needs pyarrow: pip install rnabert[tables]") from None
         try:
-            resolve_device(args.device)
+            resolve_device(args.device, engine=True)
         except RuntimeError as exc:
             raise CliError(str(exc)) from None
         sets = []

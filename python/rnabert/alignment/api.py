@@ -1,7 +1,7 @@
 """Public alignment API: align two RNAs, score many pairs, align explicit score matrices.
 
-This module is the one place in Python that chooses the backend (``device="auto"``); the engine functions
-it calls receive an explicit ``"cpu"`` or ``"cuda"``.
+The device is resolved once per call by :func:`rnabert.backends.resolve_device`; arguments are checked
+by :mod:`.validate` (the same rules and messages as the engine functions).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..embeddings import Embeddings
+from ..backends import resolve_device
+from . import validate
 from .alignment import Alignment, AlignmentList
 from .pairscores import PairScores
-from .params import AlignParams
+from .params import MODES, AlignParams
 
-_MODES = ("global", "local", "semiglobal")
-_DEVICES = ("auto", "cpu", "cuda")
 _PARAM_FIELDS = tuple(f.name for f in dataclasses.fields(AlignParams))
 # Show a progress bar by default only when this many pairs are scored and stderr is a terminal.
 _AUTO_PROGRESS_PAIRS = 20000
@@ -31,8 +31,7 @@ def _make_params(mode: str, params: dict) -> AlignParams:
     if unknown:
         raise TypeError(f"unknown alignment parameter(s) {', '.join(unknown)}; "
                         f"expected some of {', '.join(f for f in _PARAM_FIELDS if f != 'mode')}")
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    validate.one_of("mode", mode, MODES)
     return AlignParams(mode=mode, **params)
 
 
@@ -57,27 +56,6 @@ def _apply_scale_bias(S: np.ndarray, scale: float, bias: float) -> np.ndarray:
     if scale == 1.0 and bias == 0.0:
         return S
     return (S * np.float32(scale) + np.float32(bias)).astype(np.float32)
-
-
-def resolve_device(device: str) -> str:
-    """Map ``"auto"`` to this machine's engine and check that the requested one is usable.
-
-    Returns ``"cpu"`` or ``"cuda"``; raises ValueError for an unknown name and RuntimeError (saying why) when
-    ``"cuda"`` is requested but cannot run. The choice itself is `engine.engine_device`'s.
-    """
-    from .engine import engine_device
-
-    if device not in _DEVICES:
-        raise ValueError(f"device must be one of {', '.join(map(repr, _DEVICES))}, got {device!r}")
-    return engine_device(device)
-
-
-def _check_threads(threads: Optional[int]) -> Optional[int]:
-    if threads is None:
-        return None
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
-    return int(threads)
 
 
 def _auto_progress(progress: Optional[bool], n_pairs: int) -> bool:
@@ -132,22 +110,6 @@ def _one(x: Any, default_name: str) -> Tuple[str, Optional[str], Optional[np.nda
                      f"pair, got {type(x).__name__}")
 
 
-def _check_pairs(pairs: Any, n: int, n_t: int) -> np.ndarray:
-    arr = np.asarray(pairs)
-    if arr.size == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"pairs must be 'all' or an (m, 2) integer array, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"pairs must hold integer indices, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.int64)
-    if arr.min() < 0 or arr[:, 0].max() >= n or arr[:, 1].max() >= n_t:
-        bad = np.flatnonzero((arr[:, 0] < 0) | (arr[:, 0] >= n) | (arr[:, 1] < 0) | (arr[:, 1] >= n_t))[0]
-        raise ValueError(f"pairs out of range: row {bad} is {tuple(arr[bad].tolist())}, but there are {n} "
-                         f"queries and {n_t} targets")
-    return arr
-
-
 # -- public functions --------------------------------------------------------------------------------
 def align(a, b, mode: str = "global", *, model=None, device: str = "auto", **params) -> Alignment:
     """Align two RNAs by their RNABERT embeddings.
@@ -175,7 +137,7 @@ def align(a, b, mode: str = "global", *, model=None, device: str = "auto", **par
         Score, aligned index pairs, gapped strings (letters when known), CIGAR, identity.
     """
     p = _make_params(mode, params)
-    dev = resolve_device(device)
+    dev = resolve_device(device, engine=True)
     (na, sa, va), (nb, sb, vb) = _one(a, "a"), _one(b, "b")
     todo = [s for s, v in ((sa, va), (sb, vb)) if v is None]
     if todo:
@@ -246,21 +208,13 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
         there are no targets; explicit pairs keep their order.
     """
     p = _make_params(mode, params)
-    if score not in ("dp", "soft"):
-        raise ValueError(f"score must be 'dp' or 'soft', got {score!r}")
+    validate.one_of("score", score, ("dp", "soft"))
     if traceback and score == "soft":
         raise ValueError("traceback needs score='dp' (the soft-alignment score has no single alignment)")
-    if top_k is not None:
-        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-            raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
-        top_k = int(top_k)
-    if min_score is not None:
-        try:
-            min_score = float(min_score)
-        except (TypeError, ValueError):
-            raise ValueError(f"min_score must be a number, got {min_score!r}") from None
-    threads = _check_threads(threads)
-    dev = resolve_device(device)
+    top_k = None if top_k is None else validate.positive_int("top_k", top_k)
+    min_score = None if min_score is None else validate.finite("min_score", min_score)
+    validate.threads(threads)  # before the encoder runs
+    dev = resolve_device(device, engine=True)
 
     # The encoder resolves "auto" for torch itself; the engine gets the resolved backend.
     emb = _as_embeddings(seqs, model=model, device=device, progress=progress, what="seqs")
@@ -300,7 +254,7 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
         tj = np.asarray(tj, dtype=np.int64)
         sc = np.asarray(sc, dtype=np.float32)
     else:
-        pr = _check_pairs(pairs, n, n_t)
+        pr = validate.pairs(pairs, n, n_t)
         prog = _auto_progress(progress, len(pr))
         fn = engine.score_pairs if score == "dp" else engine.soft_align_scores
         sc = np.asarray(fn(emb, pr, p, progress=prog, **kw), dtype=np.float32) if len(pr) else \
@@ -362,7 +316,7 @@ def align_scores(S, mode: str = "global", gap_open: float = 1.0, gap_extend: flo
     -------
     Alignment
     """
-    S = _check_matrix(S, "S")
+    S = validate.matrix(S, "S")
     p, scale, bias = _matrix_params(mode, gap_open, gap_extend, dict(params))
     from . import engine
 
@@ -397,24 +351,17 @@ def align_scores_many(matrices: Sequence, mode: str = "global", gap_open: float 
     list of Alignment (traceback) or float32 array, shape (m,)
         The score is the engine's objective, margins included.
     """
-    mats = [_check_matrix(S, f"matrices[{k}]") for k, S in enumerate(matrices)]
+    mats = validate.matrices(list(matrices))
     p, scale, bias = _matrix_params(mode, gap_open, gap_extend, dict(params))
     mats = [_apply_scale_bias(S, scale, bias) for S in mats]
-    for name, v in (("fp_margin", fp_margin), ("fn_margin", fn_margin)):
-        if not np.isfinite(v) or v < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {v}")
-    refs = None
-    if reference is not None:
-        if len(reference) != len(mats):
-            raise ValueError(f"reference has {len(reference)} entries for {len(mats)} matrices")
-        refs = [np.ascontiguousarray(np.asarray(r, dtype=np.int64).reshape(-1, 2)) for r in reference]
-    threads = _check_threads(threads)
+    fp_margin = validate.finite("fp_margin", fp_margin, minimum=0.0)
+    fn_margin = validate.finite("fn_margin", fn_margin, minimum=0.0)
     from . import engine
 
     if not mats:
         return [] if traceback else np.zeros(0, dtype=np.float32)
-    scores, offs, path = engine.align_score_matrices(mats, p, reference=refs, fp_margin=float(fp_margin),
-                                                     fn_margin=float(fn_margin), traceback=traceback,
+    scores, offs, path = engine.align_score_matrices(mats, p, reference=reference, fp_margin=fp_margin,
+                                                     fn_margin=fn_margin, traceback=traceback,
                                                      threads=threads)
     scores = np.asarray(scores, dtype=np.float32)
     if not traceback:
@@ -423,18 +370,4 @@ def align_scores_many(matrices: Sequence, mode: str = "global", gap_open: float 
             for k, S in enumerate(mats)]
 
 
-def _check_matrix(S, what: str) -> np.ndarray:
-    arr = np.asarray(S)
-    if arr.ndim != 2:
-        raise ValueError(f"{what} must be a 2-D score matrix, got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{what} must have at least one row and one column, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise ValueError(f"{what} must hold real numbers, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{what} holds NaN or infinite values")
-    return arr
-
-
-__all__ = ["align", "align_many", "align_scores", "align_scores_many", "resolve_device"]
+__all__ = ["align", "align_many", "align_scores", "align_scores_many"]

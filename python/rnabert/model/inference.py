@@ -10,6 +10,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
+from ..backends import resolve_device
 from ..seqs import SeqRecord, records_from, token_ids_of_clean
 from .bert import RnaBert
 from .checkpoint import load_model
@@ -21,17 +22,6 @@ DEFAULT_BATCH_TOKENS = 4096  # bases per CPU forward pass: one such batch per co
 DEFAULT_BATCH_TOKENS_GPU = 65536  # a GPU wants large batches to fill its SMs
 DEFAULT_MAX_BATCH = 512
 _CHUNK_SEQUENCES = 8192  # records read, tokenised and embedded at a time when streaming
-
-
-def resolve_device(device: Union[str, torch.device, None]) -> torch.device:
-    """"auto" → the first CUDA GPU torch can use, else the CPU."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} requested but torch sees no CUDA GPU "
-                           f"(torch {torch.__version__}); use device='cpu' or 'auto'")
-    return dev
 
 
 def resolve_model(model: ModelLike, device: torch.device) -> RnaBert:
@@ -200,7 +190,7 @@ def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] 
     Embeddings
         values float32 (total_len, 120), offsets int64 (n + 1,), names, sequences.
     """
-    dev = resolve_device(device)
+    dev = torch.device(resolve_device(device))
     net = resolve_model(model, dev)
     bar = None
     if isinstance(seqs, Embeddings):

@@ -520,7 +520,7 @@ def evaluate_alignment(data, weights=None, *, families: Optional[Iterable[str]] 
     """
     from ..model.bert import RnaBert
     from ..model.checkpoint import DEFAULT_WEIGHTS, load_model
-    from ..model.inference import resolve_device
+    from ..backends import resolve_device
 
     paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
     pairs = sample_pairs(read_alignments(paths), families, pairs_per_family, max_pairs, seed, per_bin=per_bin)

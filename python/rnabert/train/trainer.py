@@ -319,11 +319,11 @@ def train(config: TrainConfig) -> Dict[str, Any]:
 
 
 def _train(config: TrainConfig) -> Dict[str, Any]:
-    from ..model.inference import resolve_device
+    from ..backends import resolve_device
 
     run_dir = pathlib.Path(config.out)
     run_dir.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(config.device)
+    device = torch.device(resolve_device(config.device))
     if device.type == "cuda":
         def autocast():
             return torch.autocast("cuda", dtype=torch.bfloat16)
