@@ -14,8 +14,8 @@ import sys
 import time
 
 from rnabert.train import data as data_mod
-from rnabert.train.evaluate import (BASELINE, BASELINE_GRID, evaluate, format_table, mafft_available,
-                                    sample_pairs, tune_baseline)
+from rnabert.evaluate import evaluate, format_table, sample_pairs, tune_baseline
+from rnabert.evaluate.aligners import BASELINE, BASELINE_GRID, mafft_available
 
 DATA = "/work/shared/data/rfam14.2-seed/Rfam14.2.seed.train.gz"
 

@@ -14,6 +14,7 @@ from rnabert.train import data as data_mod
 from rnabert.train import trainer as trainer_mod
 from rnabert.train.mlm import IGNORE, mask_tokens
 from rnabert.train.sal import margin_delta, path_gap_costs, sal_loss
+from rnabert.model import new_model
 from rnabert.train.trainer import TrainConfig, train
 
 from conftest import EXAMPLES
@@ -164,7 +165,7 @@ def test_sal_candidates_draw_less_identical_pairs(example_families):
 
 
 def test_member_identities_match_the_evaluation(example_families):
-    from rnabert.train.evaluate import family_identities
+    from rnabert.evaluate.pairs import family_identities
 
     for fam in example_families:
         records = {r.name: r.seq for r in fam.alignment.records()}
@@ -172,11 +173,11 @@ def test_member_identities_match_the_evaluation(example_families):
         got = data_mod.member_identities(fam)
         np.testing.assert_allclose(got, want, atol=1e-4)
         # one entry by hand: identical shared columns / shared columns
-        assert got[0, 1] == pytest.approx(100 * data_mod.member_identity(fam, 0, 1), abs=1e-4)
+        assert got[0, 1] == pytest.approx(data_mod.member_identity(fam, 0, 1), abs=1e-4)
 
 
 def test_sal_below_spreads_pairs_over_the_hard_bins(example_families):
-    from rnabert.train.evaluate import identity_bin
+    from rnabert.seqs.identity import identity_bin
 
     below = 70.0
     ts = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_below=below)
@@ -408,7 +409,7 @@ def test_bucketed_encoding_matches_one_padded_batch():
 
     rng = np.random.default_rng(4)
     seqs = [rng.integers(2, 6, size=int(n)) for n in rng.integers(5, 120, size=9)]
-    model = trainer_mod.new_model(seed=2).eval()
+    model = new_model(seed=2).eval()
     ids = torch.from_numpy(pad_batch(seqs))
     with torch.no_grad():
         whole = model(ids, ids != 0)
@@ -421,7 +422,7 @@ def test_bucketed_encoding_matches_one_padded_batch():
 def test_init_loads_the_given_weights(tmp_path, toy_validation):
     from rnabert.model import save_model
 
-    start = trainer_mod.new_model(seed=123)
+    start = new_model(seed=123)
     save_model(start, tmp_path / "start.safetensors")
     # lr 0: AdamW leaves the weights untouched, so the run's weights are exactly the initial ones
     train(_config(tmp_path, toy_validation, "init", steps=1, lr=0.0, eval_every=0, init=str(tmp_path / "start.safetensors")))
@@ -438,7 +439,7 @@ def test_average_checkpoints_is_the_parameter_mean(tmp_path):
     paths = []
     for seed in (1, 2, 3):
         paths.append(tmp_path / f"m{seed}.safetensors")
-        save_model(trainer_mod.new_model(seed=seed), paths[-1])
+        save_model(new_model(seed=seed), paths[-1])
     models = [load_model(p) for p in paths]
     avg = average_checkpoints(paths)
     for name, value in avg.state_dict().items():
@@ -450,7 +451,7 @@ def test_average_checkpoints_is_the_parameter_mean(tmp_path):
     for name, value in one.state_dict().items():
         assert torch.equal(value, models[0].state_dict()[name])
     other = tmp_path / "small.safetensors"
-    save_model(trainer_mod.new_model(RnaBertConfig(num_hidden_layers=2)), other)
+    save_model(new_model(RnaBertConfig(num_hidden_layers=2)), other)
     with pytest.raises(ValueError, match="different architecture"):
         average_checkpoints([paths[0], other])
     with pytest.raises(ValueError, match="no checkpoints"):
@@ -462,7 +463,8 @@ def test_average_checkpoints_is_the_parameter_mean(tmp_path):
 
 
 def test_validation_pairs_can_be_identity_stratified(tmp_path, toy_validation):
-    from rnabert.train.evaluate import identity_bin, sample_pairs
+    from rnabert.evaluate.pairs import sample_pairs
+    from rnabert.seqs.identity import identity_bin
 
     cfg = TrainConfig(data=str(EXAMPLE_STO), out=str(tmp_path / "r"), validation_file=str(toy_validation),
                       eval_every=1, eval_pairs=1000, eval_per_bin=1)
@@ -487,7 +489,7 @@ def test_ema_weights_are_kept_validated_and_resumed_exactly(tmp_path, toy_valida
     assert all(torch.equal(ema[k], again[k]) for k in ema)
     assert any(not torch.equal(ema[k], raw[k]) for k in ema)  # the average lags the raw weights
     # With decay d the average is (1 - d) * raw + d * previous average: check one step by hand.
-    init = trainer_mod.new_model(seed=3).state_dict()
+    init = new_model(seed=3).state_dict()
     one = _config(tmp_path, toy_validation, "ema1", steps=1, eval_every=0, checkpoint_every=0, ema=0.8)
     train(one)
     e1, r1 = load_file(tmp_path / "ema1" / "ema" / "model.safetensors"), _weights(tmp_path / "ema1")

@@ -354,7 +354,7 @@ def _evaluate_alignment_command(p: argparse.ArgumentParser) -> Callable[[argpars
         import json
         import os
 
-        from .train.evaluate import evaluate_alignment, format_table
+        from .evaluate import evaluate_alignment, format_table
 
         for path in args.data:
             if not os.path.exists(path):

@@ -19,8 +19,9 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from ..backends import engine_module
-from ..embeddings import Embeddings, join_ragged
+from ..embeddings import Embeddings
 from . import validate
+from .paths import join_paths
 from .params import AlignParams
 
 _PRECISION_ENV = "RNABERT_PRECISION"
@@ -139,14 +140,6 @@ def align_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, 
     if not parts:
         return np.empty(0, np.float32), np.zeros(1, np.int64), np.empty((0, 2), np.int32)
     return join_paths(parts)
-
-
-def join_paths(parts):
-    """Join (scores, path_offsets, path) results of consecutive pair chunks into one."""
-    if len(parts) == 1:
-        return parts[0]
-    path, offsets = join_ragged([pa for _, _, pa in parts], [offs for _, offs, _ in parts])
-    return np.concatenate([s for s, _, _ in parts]), offsets, path
 
 
 def all_vs_all(emb: Embeddings, params: AlignParams = AlignParams(), *, targets: Optional[Embeddings] = None,

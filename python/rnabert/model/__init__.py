@@ -12,6 +12,7 @@ from .._deprecated import moved_names
 
 _LAZY = {
     "RnaBert": ".bert",
+    "new_model": ".bert",
     "RnaBertConfig": ".config",
     "CheckpointError": ".checkpoint",
     "load_model": ".checkpoint",

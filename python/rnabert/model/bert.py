@@ -199,3 +199,19 @@ class RnaBert(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.bert.embeddings.word_embeddings.weight.device
+
+
+def new_model(config: Optional[RnaBertConfig] = None, seed: int = 0) -> RnaBert:
+    """A freshly initialised RNABERT (BERT's init: N(0, 0.02) weights, zero biases, unit LayerNorm)."""
+    model = RnaBert(config)
+    gen = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm" in name:
+                p.fill_(1.0 if name.endswith("weight") else 0.0)
+            elif name.endswith("bias") or p.dim() < 2:
+                p.zero_()
+            else:
+                p.normal_(0.0, 0.02, generator=gen)
+        model.bert.embeddings.word_embeddings.weight[0].zero_()  # padding_idx
+    return model

@@ -13,8 +13,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..seqs import A, AmbiguousBaseWarning, C, StockholmAlignment, read_stockholm, token_ids_of_clean
-from .evaluate import identity_matrix, pairs_by_bin
+from ..seqs import AmbiguousBaseWarning, StockholmAlignment, read_stockholm, token_ids_of_clean
+from ..seqs.identity import alignment_identities, pair_identity, pairs_by_bin
 
 VALIDATION_FILE = pathlib.Path(__file__).resolve().parent / "validation_families.txt"
 MAX_LEN = 440  # the encoder's learned positions
@@ -243,18 +243,13 @@ class TrainingSet:
 
 
 def member_identities(fam: Family) -> np.ndarray:
-    """Pairwise identities (percent) of all members, as the evaluation's ``family_identities``: (n, n)."""
-    letters = [np.where((ids >= A) & (ids <= C), ids - A, -1) for ids in fam.ids]
-    cols = [fam.alignment.residue_columns(name) for name in fam.names]
-    return identity_matrix(cols, letters, fam.alignment.ncols)
+    """Pairwise identities (percent) of all members: (n, n), -1 where two share no column."""
+    return alignment_identities(fam.alignment, fam.names, fam.ids)
 
 
 def member_identity(fam: Family, a: int, b: int) -> float:
-    """Fraction of identical bases over the seed-alignment columns where members a and b both have one."""
-    ref = fam.alignment.reference_pairs(fam.names[a], fam.names[b])
-    if len(ref) == 0:
-        return 0.0
-    return float(np.mean(fam.ids[a][ref[:, 0]] == fam.ids[b][ref[:, 1]]))
+    """Percent identity of members a and b over the seed-alignment columns where both have a base."""
+    return pair_identity(fam.ids[a], fam.ids[b], fam.alignment.reference_pairs(fam.names[a], fam.names[b]))
 
 
 def pair_with_reference(fam: Family, a: int, b: int, rng: np.random.Generator, max_len: int = MAX_LEN):

@@ -24,13 +24,12 @@ import torch.nn.functional as F
 
 from ..alignment.engine import align_score_matrices
 from ..alignment.params import AlignParams
-from ..embeddings import join_ragged
+from ..alignment.paths import concat_pairs, true_positives
 
 FP_MARGIN = 0.1
 FN_MARGIN = 0.05
 GAP_OPEN = 1.0
 GAP_EXTEND = 0.1
-_KEY_SHIFT = 21  # residue indices < 2**21 in the pair keys below
 
 
 def path_gap_costs(path: np.ndarray, offsets: np.ndarray, len_a, len_b, gap_open: float = GAP_OPEN,
@@ -80,33 +79,11 @@ def path_gap_costs(path: np.ndarray, offsets: np.ndarray, len_a, len_b, gap_open
     return np.bincount(seg_pid, weights=cost, minlength=m)
 
 
-def _keys(path: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    pid = np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
-    return (pid << (2 * _KEY_SHIFT)) | (path[:, 0].astype(np.int64) << _KEY_SHIFT) | path[:, 1].astype(np.int64)
-
-
-def true_positives(path, offsets, ref_path, ref_offsets) -> np.ndarray:
-    """Per alignment, how many of its pairs are also in the reference: int64 array, shape (m,)."""
-    path = np.asarray(path, dtype=np.int64).reshape(-1, 2)
-    ref_path = np.asarray(ref_path, dtype=np.int64).reshape(-1, 2)
-    offsets = np.asarray(offsets, dtype=np.int64)
-    hit = np.isin(_keys(path, offsets), _keys(ref_path, np.asarray(ref_offsets, dtype=np.int64)))
-    pid = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    return np.bincount(pid, weights=hit, minlength=len(offsets) - 1).astype(np.int64)
-
-
 def margin_delta(path, offsets, ref_path, ref_offsets, fp_margin: float = FP_MARGIN,
                  fn_margin: float = FN_MARGIN) -> np.ndarray:
     """Δ(A, A*) = fp · #(pairs of A not in A*) + fn · #(pairs of A* not in A), per alignment (float64)."""
     tp = true_positives(path, offsets, ref_path, ref_offsets)
     return fp_margin * (np.diff(offsets) - tp) + fn_margin * (np.diff(ref_offsets) - tp)
-
-
-def concat_pairs(refs: Sequence[np.ndarray]):
-    """Aligned-pair arrays (k_p, 2) as one ragged block: (path int64 (K, 2), offsets int64 (m + 1,))."""
-    if len(refs) == 0:
-        return np.zeros((0, 2), np.int64), np.zeros(1, np.int64)
-    return join_ragged([np.asarray(r, dtype=np.int64).reshape(-1, 2) for r in refs])
 
 
 def _gathered_scores(ua: torch.Tensor, ub: torch.Tensor, path: np.ndarray, offsets: np.ndarray) -> torch.Tensor:

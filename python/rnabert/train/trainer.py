@@ -25,11 +25,12 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import torch
 
-from ..model.bert import RnaBert
+from ..model.bert import RnaBert, new_model
 from ..model.checkpoint import load_model, save_model
 from ..model.config import RnaBertConfig
 from . import data as data_mod
-from .evaluate import model_f, sample_pairs
+from ..evaluate.alignment import model_f
+from ..evaluate.pairs import sample_pairs
 from .mlm import batch_tensors, mlm_loss, pad_batch
 from .sal import FN_MARGIN, FP_MARGIN, GAP_EXTEND, GAP_OPEN, sal_loss
 
@@ -99,22 +100,6 @@ class TrainConfig:
     @property
     def total_steps(self) -> int:
         return self.steps
-
-
-def new_model(config: Optional[RnaBertConfig] = None, seed: int = 0) -> RnaBert:
-    """A freshly initialised RNABERT (BERT's init: N(0, 0.02) weights, zero biases, unit LayerNorm)."""
-    model = RnaBert(config)
-    gen = torch.Generator().manual_seed(int(seed))
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "LayerNorm" in name:
-                p.fill_(1.0 if name.endswith("weight") else 0.0)
-            elif name.endswith("bias") or p.dim() < 2:
-                p.zero_()
-            else:
-                p.normal_(0.0, 0.02, generator=gen)
-        model.bert.embeddings.word_embeddings.weight[0].zero_()  # padding_idx
-    return model
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
