@@ -456,7 +456,11 @@ def test_average_checkpoints_is_the_parameter_mean(tmp_path):
         average_checkpoints([paths[0], other])
     with pytest.raises(ValueError, match="no checkpoints"):
         average_checkpoints([])
-    assert average_main([str(p) for p in paths] + ["-o", str(tmp_path / "avg.safetensors")]) == 0
+    from rnabert.cli import main
+
+    assert main(["average-checkpoints", *map(str, paths), "-o", str(tmp_path / "avg.safetensors")]) == 0
+    with pytest.deprecated_call(match="rnabert average-checkpoints"):  # the old entry point still works
+        assert average_main([str(p) for p in paths] + ["-o", str(tmp_path / "avg2.safetensors")]) == 0
     again = load_model(tmp_path / "avg.safetensors")
     for name, value in again.state_dict().items():
         assert torch.equal(value, avg.state_dict()[name])

@@ -180,6 +180,18 @@ class Embeddings:
                 meta["sequences"] = json.dumps(self.sequences)
             save_file({"values": self.values, "offsets": self.offsets}, os.fspath(path), metadata=meta)
 
+    def save_pooled(self, path: PathLike, format: Optional[str] = None) -> None:
+        """Write :meth:`pooled` (``pooled`` float32 (n, dim)) with the names, as safetensors or npz."""
+        fmt = _format_of(path, format)
+        if fmt == "npz":
+            with open(path, "wb") as fh:
+                np.savez(fh, pooled=self.pooled(), names=np.array(self.names, dtype=np.str_))
+        else:
+            from safetensors.numpy import save_file
+
+            save_file({"pooled": self.pooled()}, os.fspath(path),
+                      metadata={"format": "rnabert.pooled/1", "names": json.dumps(self.names)})
+
     @classmethod
     def load(cls, path: PathLike, format: Optional[str] = None) -> "Embeddings":
         """Read a file written by :meth:`save`."""

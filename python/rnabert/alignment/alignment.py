@@ -15,10 +15,13 @@ Conventions used throughout
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Optional, Tuple
 
 import numpy as np
+
+from ..seqs import StockholmAlignment, write_fasta, write_stockholm
 
 _WIDTH = 60
 _GAP = ord("-")
@@ -245,33 +248,32 @@ class Alignment:
             nb = nb + "_2"
         return na, nb
 
+    def fasta_records(self) -> Tuple[Tuple[str, str], Tuple[str, str]]:
+        """The two gapped rows as (name, row) records; local alignments name them ``name/start-end``."""
+        na, nb = self._record_names()
+        return (na, self.gapped_a), (nb, self.gapped_b)
+
     def to_fasta(self, width: int = _WIDTH) -> str:
         """Both gapped rows as aligned FASTA, lines wrapped at ``width`` (0: no wrapping).
 
         Local alignments name their records ``name/start-end`` (1-based, inclusive).
         """
-        out = []
-        for name, row in zip(self._record_names(), (self.gapped_a, self.gapped_b)):
-            out.append(f">{name}\n")
-            if width and width > 0:
-                out.extend(row[k:k + width] + "\n" for k in range(0, len(row), width))
-            elif row:
-                out.append(row + "\n")
-        return "".join(out)
+        buf = io.StringIO()
+        write_fasta(self.fasta_records(), buf, width=width if width and width > 0 else None)
+        return buf.getvalue()
+
+    def to_stockholm_alignment(self) -> StockholmAlignment:
+        """The aligned pair as a :class:`~rnabert.seqs.StockholmAlignment`; the score and mode are a
+        ``#=GF CC`` comment, local alignments name their rows ``name/start-end`` (1-based), as Rfam does."""
+        (na, ra), (nb, rb) = self.fasta_records()
+        return StockholmAlignment([na, nb], {na: ra, nb: rb},
+                                  gf={"CC": f"rnabert {self.mode} alignment, score {self.score:.6g}"})
 
     def to_stockholm(self) -> str:
-        """The aligned pair as one Stockholm 1.0 record (header, two rows, ``//``).
-
-        The score and mode are written as ``#=GF CC`` comment lines; local alignments name their rows
-        ``name/start-end`` (1-based, inclusive), as Rfam does.
-        """
-        na, nb = self._record_names()
-        w = max(len(na), len(nb))
-        return ("# STOCKHOLM 1.0\n"
-                f"#=GF CC rnabert {self.mode} alignment, score {self.score:.6g}\n"
-                f"{na:<{w}}  {self.gapped_a}\n"
-                f"{nb:<{w}}  {self.gapped_b}\n"
-                "//\n")
+        """The aligned pair as one Stockholm 1.0 record (header, two rows, ``//``)."""
+        buf = io.StringIO()
+        write_stockholm(self.to_stockholm_alignment(), buf)
+        return buf.getvalue()
 
     def format(self, width: int = _WIDTH) -> str:
         """Human-readable blocks of three lines (A, match markers, B), ``width`` columns each, with

@@ -10,6 +10,8 @@ import numpy as np
 
 from .alignment import AlignmentList
 
+FORMATS = ("tsv", "fasta", "stockholm", "parquet")
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 _TABLES_HINT = "install the optional table dependencies with `pip install rnabert[tables]`"
@@ -137,6 +139,32 @@ class PairScores:
         import pyarrow.parquet as pq
 
         pq.write_table(table, os.fspath(path))
+
+    def write(self, path_or_file: Union[PathLike, io.TextIOBase], format: str = "tsv") -> None:
+        """Write the result to a path or text file (parquet: a path) in one of :data:`FORMATS`.
+
+        ``"tsv"``: :meth:`to_tsv`; ``"fasta"``: two aligned records per pair; ``"stockholm"``: one
+        Stockholm record per pair; ``"fasta"`` and ``"stockholm"`` need the alignments (traceback);
+        ``"parquet"``: :meth:`to_parquet`.
+        """
+        if format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(map(repr, FORMATS))}, got {format!r}")
+        if format == "parquet":
+            if hasattr(path_or_file, "write"):
+                raise ValueError("format 'parquet' is binary: give a path, not a text file")
+            return self.to_parquet(path_or_file)
+        if format == "tsv":
+            self.to_tsv(path_or_file)
+            return None
+        if self.alignments is None:
+            raise ValueError(f"format {format!r} needs the alignments: score with traceback=True")
+        from ..seqs import write_fasta, write_stockholm
+
+        if format == "fasta":
+            write_fasta((rec for aln in self.alignments for rec in aln.fasta_records()), path_or_file)
+        else:
+            write_stockholm((aln.to_stockholm_alignment() for aln in self.alignments), path_or_file)
+        return None
 
     def to_tsv(self, path_or_file: Union[PathLike, io.TextIOBase, None] = None) -> Optional[str]:
         """Write a tab-separated table: name_a, name_b, score (+ identity, cigar with alignments).

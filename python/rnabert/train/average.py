@@ -1,6 +1,6 @@
 """Checkpoint averaging: the mean of several checkpoints' weights, as one model.
 
-    python -m rnabert.train.average RUN/snaps/step_2000.safetensors RUN/snaps/step_2250.safetensors … -o avg.safetensors
+    rnabert average-checkpoints RUN/snaps/step_2000.safetensors RUN/snaps/step_2250.safetensors … -o avg.safetensors
 
 Late checkpoints of one run sit around the same basin and each is off by its last few noisy SAL steps;
 their mean (stochastic weight averaging, done after the fact) is usually better than any one of them,
@@ -10,7 +10,6 @@ Only checkpoints of one architecture (and, to be meaningful, of one run) can be 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Dict, Sequence
 
@@ -36,15 +35,20 @@ def average_checkpoints(paths: Sequence) -> RnaBert:
     return first
 
 
+def write_average(paths: Sequence, out) -> RnaBert:
+    """Average ``paths`` (:func:`average_checkpoints`) and save the model to ``out`` with its sources."""
+    model = average_checkpoints(paths)
+    save_model(model, out, extra_metadata={"averaged_from": ",".join(map(str, paths))})
+    return model
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("checkpoints", nargs="+", help="safetensors checkpoints (or original .pt files) to average")
-    ap.add_argument("-o", "--out", required=True, help="where to write the averaged model (safetensors)")
-    args = ap.parse_args(argv)
-    model = average_checkpoints(args.checkpoints)
-    save_model(model, args.out, extra_metadata={"averaged_from": ",".join(map(str, args.checkpoints))})
-    print(f"averaged {len(args.checkpoints)} checkpoints -> {args.out}")
-    return 0
+    """Deprecated: ``rnabert average-checkpoints``."""
+    from .._deprecated import warn_moved
+    from ..cli import main as cli_main
+
+    warn_moved("python -m rnabert.train.average", "rnabert average-checkpoints", stacklevel=2)
+    return cli_main(["average-checkpoints", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ def plot_metrics(metrics_path, png_path=None) -> Optional[pathlib.Path]:
     return png
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # deprecated: `rnabert plot-metrics METRICS [PNG]`
     import sys
 
-    out = plot_metrics(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
-    print(out if out else "matplotlib is not installed: no plot (pip install matplotlib)")
+    from ..cli import main as cli_main
+
+    sys.exit(cli_main(["plot-metrics", *sys.argv[1:]]))

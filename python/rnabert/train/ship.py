@@ -1,6 +1,6 @@
 """Ship trained weights inside the package: copy, hash, and record reference embeddings.
 
-    python -m rnabert.train.ship runs/<run>/best/model.safetensors
+    rnabert ship-weights runs/<run>/best/model.safetensors
 
 writes ``python/rnabert/weights/rnabert_rfam.safetensors`` (+ ``config.json``) and
 ``rnabert_rfam.json`` (sha256 of the file and the per-base embeddings of a few fixed sequences), which
@@ -9,7 +9,6 @@ writes ``python/rnabert/weights/rnabert_rfam.safetensors`` (+ ``config.json``) a
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import pathlib
@@ -49,13 +48,12 @@ def ship(source, extra_metadata=None) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("weights", help="trained checkpoint (safetensors) to ship")
-    ap.add_argument("--note", default=None, help="a line stored in the safetensors metadata (e.g. the run)")
-    args = ap.parse_args(argv)
-    rec = ship(args.weights, {"note": args.note} if args.note else None)
-    print(f"shipped {args.weights} -> {DEFAULT_WEIGHTS} (sha256 {rec['sha256']})")
-    return 0
+    """Deprecated: ``rnabert ship-weights``."""
+    from .._deprecated import warn_moved
+    from ..cli import main as cli_main
+
+    warn_moved("python -m rnabert.train.ship", "rnabert ship-weights", stacklevel=2)
+    return cli_main(["ship-weights", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
