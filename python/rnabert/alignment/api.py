@@ -161,10 +161,10 @@ def align(a, b, mode: str = "global", *, model=None, device: str = "auto", **par
                      seq_b=sb if sb is not None and len(sb) == vb.shape[0] else None, mode=mode)
 
 
-def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score: str = "dp",
+def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None, score: str = "dp",
                traceback: bool = False, top_k: Optional[int] = None, min_score: Optional[float] = None,
                device: str = "auto", threads: Optional[int] = None, targets=None, model=None,
-               progress: Optional[bool] = None, **params) -> PairScores:
+               progress: Optional[bool] = None, head=None, **params) -> PairScores:
     """Score (and optionally align) many pairs of RNAs, embedding each sequence once.
 
     Parameters
@@ -176,10 +176,13 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
         "all": every i < j within ``seqs``, or every query x target when ``targets`` is given.
         Otherwise rows (i, j): query i of ``seqs`` with sequence j of ``targets`` (of ``seqs`` when no
         targets).
-    mode : {"global", "local", "semiglobal"}
-    score : {"dp", "soft"}
+    mode : {"global", "local", "semiglobal"}, optional
+        Default "global" ("local", the only choice, for ``score="bits"``).
+    score : {"dp", "soft", "bits"}
         "dp": the affine-gap alignment score; "soft": the soft-alignment similarity used for clustering
-        (no traceback).
+        (no traceback); "bits": the homology score, a local alignment under the homology head's scoring
+        turned into bits by its fitted null, so that ``result.evalue()`` gives E-values: use it to tell
+        homologs from unrelated RNAs (search, clustering). ``min_score`` is then in bits too.
     traceback : bool
         Also return the alignments (``result.alignments``, built lazily from flat arrays).
     top_k : int, optional
@@ -197,8 +200,12 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
         Encoder for sequence inputs.
     progress : bool, optional
         Progress bar on stderr; None shows one on long runs in a terminal.
+    head : HomologyHead or path, optional
+        For ``score="bits"``: the homology head. Default: the model's, or the one shipped with the
+        package's weights when the model (or the embeddings) are the shipped ones.
     **params
-        Fields of :class:`AlignParams` (scale, bias, gap_open, gap_extend, free_ends, soft_scale).
+        Fields of :class:`AlignParams` (scale, bias, gap_open, gap_extend, free_ends, soft_scale); not
+        with ``score="bits"``, whose scoring is the head's.
 
     Returns
     -------
@@ -207,8 +214,20 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
         when ``traceback`` is True. Without ``top_k``, "all" lists rows in (i, j) order, and only i < j when
         there are no targets; explicit pairs keep their order.
     """
-    p = _make_params(mode, params)
-    validate.one_of("score", score, ("dp", "soft"))
+    validate.one_of("score", score, ("dp", "soft", "bits"))
+    hom = None
+    if score == "bits":
+        if mode not in (None, "local"):
+            raise ValueError(f"score='bits' is a local-alignment score: mode must be 'local', got {mode!r}")
+        if params:
+            raise ValueError(f"score='bits' scores with the homology head's own parameters; "
+                             f"{', '.join(sorted(params))} cannot be set")
+        hom = _homology_head(head, model)
+        p = hom.params
+        if min_score is not None:
+            min_score = float(hom.null.score_of_bits(validate.finite("min_score", min_score)))
+    else:
+        p = _make_params("global" if mode is None else mode, params)
     if traceback and score == "soft":
         raise ValueError("traceback needs score='dp' (the soft-alignment score has no single alignment)")
     top_k = None if top_k is None else validate.positive_int("top_k", top_k)
@@ -222,8 +241,13 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
                                                        what="targets")
     if temb is not None and temb.dim != emb.dim:
         raise ValueError(f"seqs and targets have embeddings of different widths: {emb.dim} and {temb.dim}")
+    raw_emb, raw_temb = emb, temb
+    if hom is not None:  # the engine compares the head's vectors, not the encoder's
+        emb = hom.vectors(emb)
+        temb = None if temb is None else hom.vectors(temb)
     n = len(emb)
     n_t = n if temb is None else len(temb)
+    kind = "dp" if score == "bits" else score  # what the engine computes
     from . import engine
 
     kw: Dict[str, Any] = {"targets": temb, "threads": threads, "device": dev}
@@ -237,14 +261,14 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
             sc = np.zeros(0, dtype=np.float32)
         elif top_k is not None or min_score is not None:
             output = "topk" if top_k is not None else "threshold"
-            qi, tj, sc = engine.all_vs_all(emb, p, score=score, output=output, top_k=top_k, min_score=min_score,
+            qi, tj, sc = engine.all_vs_all(emb, p, score=kind, output=output, top_k=top_k, min_score=min_score,
                                            progress=prog, **kw)
             qi, tj, sc = (np.asarray(x) for x in (qi, tj, sc))
             if top_k is not None and min_score is not None:
                 keep = sc >= min_score
                 qi, tj, sc = qi[keep], tj[keep], sc[keep]
         else:
-            dense = np.asarray(engine.all_vs_all(emb, p, score=score, output="dense", progress=prog, **kw))
+            dense = np.asarray(engine.all_vs_all(emb, p, score=kind, output="dense", progress=prog, **kw))
             if temb is None:
                 qi, tj = np.triu_indices(n, k=1)
             else:
@@ -256,7 +280,7 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
     else:
         pr = validate.pairs(pairs, n, n_t)
         prog = _auto_progress(progress, len(pr))
-        fn = engine.score_pairs if score == "dp" else engine.soft_align_scores
+        fn = engine.score_pairs if kind == "dp" else engine.soft_align_scores
         sc = np.asarray(fn(emb, pr, p, progress=prog, **kw), dtype=np.float32) if len(pr) else \
             np.zeros(0, dtype=np.float32)
         qi, tj = pr[:, 0].copy(), pr[:, 1].copy()
@@ -279,9 +303,39 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: str = "global", score
         t = emb if temb is None else temb
         alignments = AlignmentList(sc, offs, path, qi, tj, lengths_a=emb.lengths, lengths_b=t.lengths,
                                    names_a=emb.names, names_b=t.names, seqs_a=emb.sequences, seqs_b=t.sequences,
-                                   mode=mode)
-    return PairScores(qi, tj, sc, emb.names, None if temb is None else temb.names, alignments,
-                      kind=score, mode=mode)
+                                   mode=p.mode)
+    if hom is None:
+        return PairScores(qi, tj, sc, emb.names, None if temb is None else temb.names, alignments,
+                          kind=score, mode=p.mode)
+    t_len = (raw_emb if raw_temb is None else raw_temb).lengths
+    from .bitscores import BitScores
+
+    return BitScores(qi, tj, hom.null.bits(sc), emb.names, None if temb is None else temb.names,
+                     alignments, kind="bits", mode="local", null=hom.null, lengths=raw_emb.lengths,
+                     target_lengths=t_len)
+
+
+def _homology_head(head, model):
+    """The head for score="bits": the one given, the model's, or the shipped one for the shipped encoder."""
+    from .heads import HomologyHead, load_homology_head
+
+    if head is not None:
+        return head if isinstance(head, HomologyHead) else load_homology_head(head)
+    own = getattr(model, "homology_head", None)
+    if own is not None:
+        return own
+    from ..model.checkpoint import DEFAULT_WEIGHTS
+
+    source = model if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__") else \
+        getattr(model, "source", None)
+    import os
+    import pathlib
+
+    if model is None or (source is not None and pathlib.Path(os.fsdecode(source)).resolve() == DEFAULT_WEIGHTS):
+        return load_homology_head()
+    raise ValueError(f"score='bits' needs a homology head, and the model {source or type(model).__name__} has "
+                     "none (only the shipped weights come with one): pass head=PATH of a head trained for "
+                     "this encoder, or use score='dp'")
 
 
 def _top_k_per_query(qi: np.ndarray, sc: np.ndarray, k: int) -> np.ndarray:

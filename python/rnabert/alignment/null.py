@@ -38,6 +38,10 @@ class NullModel:
         """Bit score (λS − ln K) / ln 2: comparable across scoring systems, not across lengths."""
         return (self.lam * np.asarray(score, dtype=np.float64) - math.log(self.K)) / LN2
 
+    def score_of_bits(self, bits) -> np.ndarray:
+        """The raw score that has ``bits`` bits (inverse of :meth:`bits`)."""
+        return (np.asarray(bits, dtype=np.float64) * LN2 + math.log(self.K)) / self.lam
+
     def evalue(self, score, query_len, target_len) -> np.ndarray:
         """Expected number of unrelated hits scoring ≥ score in a search space of query_len × target_len
         residues (target_len: one target's length, or a database's total residues)."""

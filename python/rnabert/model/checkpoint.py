@@ -125,6 +125,7 @@ def load_model(path: Optional[PathLike] = None, device: Union[str, torch.device]
         state, config = _read_torch_checkpoint(path), None
     model = RnaBert(config or RnaBertConfig())
     _check_and_load(model, state, os.fspath(path))
+    model.source = os.fspath(path.resolve())  # which weights: a homology head belongs to one encoder
     return model.to(device).eval()
 
 

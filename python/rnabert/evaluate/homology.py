@@ -1,0 +1,280 @@
+"""Homology evaluation: search-like ranking and clustering of held-out Rfam families, side by side.
+
+One run scores the same benchmark with every method:
+- search: 2 queries per family; database = the family's other members (up to a cap) plus one
+  dinucleotide-preserving shuffle of every database sequence. Per query: ROC AUC and ROC1 (fraction of
+  its homologs above its best non-homolog); pooled over queries: sensitivity at one false positive
+  per query (which tests whether scores are comparable across queries); calibration: non-homologous
+  hits with E ≤ 1 per query. Pairs of different families of one Rfam clan are left out ("neutral"),
+  and reported once more counted as negatives.
+- clustering: sets of sequences drawn from the families (balanced and unbalanced), clustered by
+  average linkage at one fixed threshold on pair significance (−log2 of the pair's E-value), ARI.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+
+# -- metrics ---------------------------------------------------------------------------------------
+def average_ranks(a: np.ndarray) -> np.ndarray:
+    """1-based ranks with ties sharing their average rank."""
+    order = np.argsort(a, kind="mergesort")
+    _, start, counts = np.unique(a[order], return_index=True, return_counts=True)
+    ranks = np.empty(len(a))
+    ranks[order] = np.repeat(start + (counts + 1) / 2.0, counts)
+    return ranks
+
+
+def search_metrics(score: np.ndarray, homolog: np.ndarray, counted: np.ndarray) -> Dict[str, float]:
+    """Ranking metrics of a query × target score matrix (higher = more likely homologous).
+
+    score : (nq, nt) float; -inf for "not reported".
+    homolog : (nq, nt) bool, the truth.
+    counted : (nq, nt) bool, False for pairs left out (same-clan sister families).
+    """
+    aucs, roc1 = [], []
+    for q in range(score.shape[0]):
+        s, t = score[q, counted[q]], homolog[q, counted[q]]
+        pos, neg = s[t], s[~t]
+        if len(pos) == 0 or len(neg) == 0:
+            continue
+        r = average_ranks(np.concatenate([pos, neg]))
+        aucs.append((r[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+        roc1.append(float((pos > neg.max()).mean()))
+    s, t = score[counted], homolog[counted]
+    order = np.argsort(-s, kind="stable")
+    fp = np.cumsum(~t[order])
+    tp = np.cumsum(t[order])
+    k = int(np.searchsorted(fp, len(aucs), side="left"))  # pairs ranked above the nq-th false positive
+    sens = float(tp[k - 1] / max(1, t.sum())) if k > 0 else 0.0
+    return {"auc": float(np.mean(aucs)), "roc1": float(np.mean(roc1)), "sens_1fp": sens,
+            "queries": len(aucs)}
+
+
+def adjusted_rand_index(labels_true, labels_pred) -> float:
+    """ARI of two labelings (Hubert & Arabie), from their contingency table."""
+    a = np.unique(np.asarray(labels_true), return_inverse=True)[1]
+    b = np.unique(np.asarray(labels_pred), return_inverse=True)[1]
+    n = len(a)
+    table = np.zeros((a.max() + 1, b.max() + 1), dtype=np.int64)
+    np.add.at(table, (a, b), 1)
+
+    def comb2(x):
+        x = np.asarray(x, dtype=np.float64)
+        return (x * (x - 1) / 2).sum()
+
+    index = comb2(table)
+    ea, eb, total = comb2(table.sum(1)), comb2(table.sum(0)), n * (n - 1) / 2
+    expected = ea * eb / total if total else 0.0
+    maximum = (ea + eb) / 2
+    return 1.0 if maximum == expected else float((index - expected) / (maximum - expected))
+
+
+def average_linkage(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    """Cluster labels from average linkage, merging while the best average similarity ≥ threshold."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    n = len(similarity)
+    if n == 1:
+        return np.zeros(1, dtype=np.int64)
+    sim = np.minimum(similarity, similarity.T)  # symmetric; local scores are, up to float rounding
+    top = max(float(np.nanmax(sim[np.isfinite(sim)])), threshold) + 1.0
+    dist = top - np.clip(sim, None, top)  # ≥ 0, smaller = more similar
+    np.fill_diagonal(dist, 0.0)
+    z = linkage(squareform(dist, checks=False), method="average")
+    return fcluster(z, t=top - threshold, criterion="distance") - 1
+
+
+# -- the benchmark -------------------------------------------------------------------------------
+@dataclass
+class Benchmark:
+    """Sequences of held-out families, which are queries and which form the database."""
+
+    names: List[str]
+    seqs: List[str]
+    family: np.ndarray  # int, index into accessions
+    clan: List[str]  # "" when the family has no clan
+    decoy: np.ndarray  # bool: a dinucleotide shuffle
+    accessions: List[str]
+    queries: np.ndarray  # indices into seqs
+    database: np.ndarray
+
+    def truth(self, clan_neutral: bool = True):
+        """(homolog, counted) matrices of queries × database."""
+        fq, fd = self.family[self.queries][:, None], self.family[self.database][None, :]
+        decoy = self.decoy[self.database][None, :]
+        homolog = (fq == fd) & ~decoy
+        counted = np.ones_like(homolog)
+        if clan_neutral:
+            cq = np.array([self.clan[i] for i in self.queries])[:, None]
+            cd = np.array([self.clan[i] for i in self.database])[None, :]
+            counted &= ~((cq == cd) & (cq != "") & ~homolog & ~decoy)
+        return homolog, counted
+
+
+def build_benchmark(alignments, *, max_members: int = 40, queries_per_family: int = 2,
+                    seed: int = 0) -> Benchmark:
+    """2 queries per family (with at least one more member), database = the other members plus one
+    dinucleotide shuffle of each. ``alignments``: StockholmAlignment objects of held-out families."""
+    import warnings
+
+    from ..seqs import AmbiguousBaseWarning
+    from ..seqs.shuffle import dinucleotide_shuffle
+
+    rng = np.random.default_rng(seed)
+    names, seqs, family, clan, decoy, accs = [], [], [], [], [], []
+    queries, database = [], []
+    for aln in alignments:
+        with warnings.catch_warnings():  # Rfam seeds hold a few IUPAC codes: MASK, as everywhere
+            warnings.simplefilter("ignore", AmbiguousBaseWarning)
+            records = [r for r in aln.records() if len(r.seq) >= 10]
+        if len(records) < queries_per_family + 1:
+            continue
+        k = len(accs)
+        accs.append(aln.accession or aln.id or f"family{k}")
+        cl = aln.gf.get("CL", "").strip()
+        chosen = [records[i] for i in rng.permutation(len(records))[:max_members]]
+        for pos, r in enumerate(chosen):
+            (queries if pos < queries_per_family else database).append(len(seqs))
+            names.append(r.name); seqs.append(r.seq); family.append(k); clan.append(cl); decoy.append(False)
+        for r in chosen[queries_per_family:]:
+            database.append(len(seqs))
+            names.append(f"{r.name}|shuffled"); seqs.append(dinucleotide_shuffle(r.seq, rng))
+            family.append(k); clan.append(""); decoy.append(True)
+    return Benchmark(names, seqs, np.array(family), clan, np.array(decoy), accs, np.array(queries),
+                     np.array(database))
+
+
+# -- scoring ---------------------------------------------------------------------------------------
+def head_scores(head, emb, queries, database, threads=None) -> Dict[str, np.ndarray]:
+    """Local scores of queries × database under a head, with per-pair and database E-values."""
+    from ..alignment.engine import all_vs_all
+
+    vec = head.vectors(emb)
+    qe, de = vec.subset(queries), vec.subset(database)
+    t = time.perf_counter()
+    raw = all_vs_all(qe, head.params, targets=de, threads=threads).astype(np.float64)
+    seconds = time.perf_counter() - t
+    lq, ld = emb.lengths[queries][:, None], emb.lengths[database][None, :]
+    e_pair = head.null.evalue(raw, lq, ld)
+    residues = float(head.null.effective(emb.lengths[database]).sum())
+    e_db = head.null.evalue(raw, lq, residues + head.null.edge)  # whole database as search space
+    return {"raw": raw, "e_pair": e_pair, "e_db": e_db, "seconds": seconds}
+
+
+def fit_head_null(head, emb, queries, decoys, threads=None):
+    """The head with its null refitted on queries × decoys (unrelated by construction)."""
+    import dataclasses
+
+    from ..alignment.engine import all_vs_all
+    from ..alignment.null import fit_null
+
+    vec = head.vectors(emb)
+    raw = all_vs_all(vec.subset(queries), head.params, targets=vec.subset(decoys), threads=threads)
+    lq, ld = np.broadcast_arrays(emb.lengths[queries][:, None], emb.lengths[decoys][None, :])
+    return dataclasses.replace(head, null=fit_null(raw.ravel(), lq.ravel(), ld.ravel()))
+
+
+def calibration(e_db: np.ndarray, homolog: np.ndarray, counted: np.ndarray,
+                thresholds=(0.01, 0.1, 1.0, 10.0)) -> Dict[str, float]:
+    """Mean number of non-homologous hits per query with database E-value ≤ x."""
+    false = ~homolog & counted
+    return {f"{x:g}": float(((e_db <= x) & false).sum() / len(e_db)) for x in thresholds}
+
+
+def _draw_cluster_sets(bench: Benchmark, seed: int):
+    """Two clustering sets of real (non-shuffled) sequences: 48 families × 5, and an unbalanced one
+    (sizes 2..30, geometric-like, as real collections are)."""
+    rng = np.random.default_rng(seed + 1)
+    real = np.where(~bench.decoy)[0]
+    by_family = {f: real[bench.family[real] == f] for f in np.unique(bench.family[real])}
+    big = [f for f, idx in by_family.items() if len(idx) >= 5]
+    fams = rng.permutation(big)[:48]
+    balanced = np.concatenate([rng.permutation(by_family[f])[:5] for f in fams])
+    fams = rng.permutation(list(by_family))[:40]
+    sizes = np.minimum(2 + rng.geometric(0.15, len(fams)), 30)
+    unbalanced = np.concatenate([rng.permutation(by_family[f])[:s] for f, s in zip(fams, sizes)])
+    return {"balanced 48×5": balanced, "unbalanced": unbalanced}
+
+
+def cluster_with_head(head, emb, members, threshold: float) -> np.ndarray:
+    """Average-linkage clusters of ``members`` at ``threshold`` bits of pair significance."""
+    from ..alignment.engine import all_vs_all
+
+    vec = head.vectors(emb).subset(members)
+    raw = all_vs_all(vec, head.params).astype(np.float64)
+    L = emb.lengths[members]
+    sig = -np.log2(np.maximum(head.null.evalue(raw, L[:, None], L[None, :]), 1e-300))
+    return average_linkage(sig, threshold)
+
+
+def evaluate_homology(bench: Benchmark, emb, heads: Dict[str, object], *, cluster_threshold: float,
+                      peers: bool = True, threads=None, seed: int = 0, log=print) -> Dict[str, Dict]:
+    """Every method on one benchmark: search metrics (clan-neutral and clan-as-negative), calibration,
+    speed, clustering ARI. ``heads``: name -> HomologyHead (the sequence-only baseline is one too)."""
+    homolog, counted = bench.truth(clan_neutral=True)
+    _, counted_strict = bench.truth(clan_neutral=False)
+    results: Dict[str, Dict] = {}
+    sets = _draw_cluster_sets(bench, seed)
+
+    def record(name, score, e_db, seconds):
+        r = {"search": search_metrics(score, homolog, counted),
+             "search_clan_negative": search_metrics(score, homolog, counted_strict),
+             "seconds": seconds, "queries_per_s": len(bench.queries) / max(seconds, 1e-9)}
+        if e_db is not None:
+            r["calibration"] = calibration(e_db, homolog, counted)
+        results[name] = r
+        log(f"{name}: {r['search']}")
+
+    for name, head in heads.items():
+        s = head_scores(head, emb, bench.queries, bench.database, threads)
+        record(name, -np.log(s["e_pair"]), s["e_db"], s["seconds"])
+        results[name]["clustering"] = {}
+        for set_name, members in sets.items():
+            labels = cluster_with_head(head, emb, members, cluster_threshold)
+            results[name]["clustering"][set_name] = {
+                "ari": adjusted_rand_index(bench.family[members], labels),
+                "clusters": int(len(np.unique(labels))), "families": int(len(np.unique(bench.family[members])))}
+    if peers:
+        from . import peers as peer_tools
+
+        q = [(bench.names[i], bench.seqs[i]) for i in bench.queries]
+        d = [(bench.names[i], bench.seqs[i]) for i in bench.database]
+        for name, available, run in (("blastn", peer_tools.blastn_available, peer_tools.run_blastn),
+                                     ("nhmmer", peer_tools.nhmmer_available, peer_tools.run_nhmmer)):
+            if not available():
+                log(f"{name}: not installed, skipped")
+                continue
+            res = run(q, d, threads=threads or 2)
+            record(name, -np.log(res.evalue), res.evalue, res.seconds)
+    return results
+
+
+def format_results(results: Dict[str, Dict]) -> str:
+    """Markdown tables: search (clan-neutral, then clan counted as negative), calibration, clustering."""
+    lines = ["| method | ROC AUC | ROC1 | sens@1FP/q | ROC1 (clan neg.) | sens@1FP/q (clan neg.) | "
+             "non-homologs E≤1 /q | queries/s |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        s, c = r["search"], r["search_clan_negative"]
+        cal = r.get("calibration", {}).get("1", float("nan"))
+        lines.append(f"| {name} | {s['auc']:.3f} | {s['roc1']:.3f} | {s['sens_1fp']:.3f} | {c['roc1']:.3f} | "
+                     f"{c['sens_1fp']:.3f} | {cal:.2f} | {r['queries_per_s']:.1f} |")
+    cal_rows = [(n, r["calibration"]) for n, r in results.items() if "calibration" in r]
+    if cal_rows:
+        xs = list(cal_rows[0][1])
+        lines += ["", "| non-homologous hits per query with E ≤ x | " + " | ".join(xs) + " |",
+                  "|---|" + "---|" * len(xs)]
+        lines += [f"| {n} | " + " | ".join(f"{c[x]:.3f}" for x in xs) + " |" for n, c in cal_rows]
+    cl_rows = [(n, r["clustering"]) for n, r in results.items() if "clustering" in r]
+    if cl_rows:
+        sets = list(cl_rows[0][1])
+        lines += ["", "| clustering ARI (clusters / families) | " + " | ".join(sets) + " |",
+                  "|---|" + "---|" * len(sets)]
+        lines += [f"| {n} | " + " | ".join(f"{c[s]['ari']:.3f} ({c[s]['clusters']}/{c[s]['families']})"
+                                           for s in sets) + " |" for n, c in cl_rows]
+    return "\n".join(lines)

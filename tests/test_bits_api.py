@@ -1,0 +1,80 @@
+"""align_many(score="bits"): the homology head's local scores in bits, E-values, and refusals."""
+
+import numpy as np
+import pytest
+
+import rnabert
+from rnabert.alignment.bitscores import BitScores
+from rnabert.alignment.engine import all_vs_all
+from rnabert.alignment.heads import SHIPPED, sequence_head
+from rnabert.alignment.null import NullModel
+from rnabert.embeddings import Embeddings
+
+
+def _block(rng, n=5, dim=120):
+    seqs = ["".join(rng.choice(list("ACGU"), int(rng.integers(8, 40)))) for _ in range(n)]
+    return Embeddings.from_arrays([rng.normal(size=(len(s), dim)).astype(np.float32) for s in seqs],
+                                  [f"s{k}" for k in range(n)], seqs)
+
+
+def test_bits_are_the_null_of_the_heads_local_scores(rng):
+    emb = _block(rng)
+    head = sequence_head(NullModel(0.5, 0.05, 3.0))
+    res = rnabert.align_many(emb, score="bits", head=head)
+    assert isinstance(res, BitScores) and res.kind == "bits" and res.mode == "local"
+    raw = all_vs_all(head.vectors(emb), head.params)
+    np.testing.assert_allclose(res.score, head.null.bits(raw[res.i, res.j]), rtol=1e-5)
+    L = emb.lengths
+    np.testing.assert_allclose(res.evalue(), head.null.evalue(raw[res.i, res.j], L[res.i], L[res.j]),
+                               rtol=1e-4)
+    np.testing.assert_allclose(res.evalue(db_residues=10000.0),
+                               head.null.effective(L[res.i]) * 10000.0 * 2.0 ** -res.score.astype(float),
+                               rtol=1e-6)
+    np.testing.assert_allclose(res.evalue(db_size=3), 3 * res.evalue(), rtol=1e-6)
+
+
+def test_bits_threshold_top_k_and_traceback(rng):
+    emb = _block(rng, n=6)
+    head = sequence_head(NullModel(0.5, 0.05))
+    full = rnabert.align_many(emb, score="bits", head=head)
+    cut = float(np.median(full.score))
+    kept = rnabert.align_many(emb, score="bits", head=head, min_score=cut)
+    assert set(zip(kept.i, kept.j)) == {(a, b) for a, b, s in zip(full.i, full.j, full.score) if s >= cut - 1e-4}
+    top = rnabert.align_many(emb, score="bits", head=head, top_k=1)
+    assert len(top) == 6 and isinstance(top, BitScores)
+    tb = rnabert.align_many(emb, score="bits", head=head, traceback=True)
+    np.testing.assert_allclose(tb.score, full.score, rtol=1e-5)
+    assert tb.alignments is not None
+
+
+def test_bits_refusals(rng, tmp_path):
+    emb = _block(rng)
+    head = sequence_head()
+    with pytest.raises(ValueError, match="mode must be 'local'"):
+        rnabert.align_many(emb, score="bits", head=head, mode="global")
+    with pytest.raises(ValueError, match="bias cannot be set"):
+        rnabert.align_many(emb, score="bits", head=head, bias=-1.0)
+    with pytest.raises(ValueError, match="score"):
+        rnabert.align_many(emb, score="evalue")
+    model = rnabert.RnaBert()
+    with pytest.raises(ValueError, match="needs a homology head"):
+        rnabert.align_many(["ACGUACGU", "GGCCAAUU"], score="bits", model=model)
+    rnabert.save_model(model, tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match="m.safetensors has none"):
+        rnabert.align_many(["ACGUACGU", "GGCCAAUU"], score="bits", model=str(tmp_path / "m.safetensors"))
+    # a checkpoint without a head still aligns
+    assert len(rnabert.align_many(["ACGUACGU", "GGCCAAUU"], model=model)) == 1
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no homology head shipped")
+def test_shipped_head_tells_a_homolog_from_its_shuffle():
+    from rnabert.seqs.shuffle import dinucleotide_shuffle
+
+    recs = list(rnabert.read_fasta("examples/rfam_examples.fa"))[:4]
+    rng = np.random.default_rng(0)
+    shuffled = [(r.name + "_shuf", dinucleotide_shuffle(r.seq, rng)) for r in recs]
+    model = rnabert.load_model()
+    res = rnabert.align_many([(r.name, r.seq) for r in recs] + shuffled, score="bits", model=model)
+    m = res.to_matrix()
+    assert m[0, 1] > 20 and m[0, 1] > np.nanmax(m[0, 4:]) + 10
+    assert np.nanmax(res.evalue()[(res.j >= 4) & (res.i < 4)]) > 1e-3  # unrelated pairs are not significant
