@@ -1,8 +1,8 @@
 // rnabert._cuda: the only file of cuda/ that knows Python. Kernels take device pointers and a stream.
 //
 // The engine functions take the same arguments as rnabert._core's (numpy arrays of the exact dtype,
-// C-contiguous; anything else raises ValueError naming the argument), accept and ignore `threads` and
-// `simd`, and add `stream` (an int cudaStream_t, e.g. torch.cuda.current_stream().cuda_stream; 0 = a
+// C-contiguous; anything else raises ValueError naming the argument) without `threads` and `simd`
+// (CPU notions), and add `stream` (an int cudaStream_t, e.g. torch.cuda.current_stream().cuda_stream; 0 = a
 // stream created for the call). Arguments are validated before the GPU is touched, so bad input raises
 // ValueError even on a machine without a GPU; a good call there raises RuntimeError (CudaError).
 #include <pybind11/functional.h>
@@ -62,7 +62,7 @@ DType parse_dtype(const std::string& s) {
 template <class Kernel>
 auto pair_scores(Kernel kernel) {
   return [kernel](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
-                  py::object toffsets, int, int, uintptr_t stream) {
+                  py::object toffsets, uintptr_t stream) {
     const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
     const cuda_engine::Params p = make_params(params);
     py::array_t<float> out(a.m);
@@ -75,10 +75,10 @@ auto pair_scores(Kernel kernel) {
   };
 }
 
-// The arguments of _core's pair entry points (threads and simd accepted and ignored here), plus stream.
+// The arguments of _core's pair entry points, less threads and simd, plus stream.
 #define PAIR_ARGS                                                                                              \
   py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(), \
-      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1, py::arg("stream") = 0
+      py::arg("target_offsets") = py::none(), py::arg("stream") = 0
 
 // score_pairs_device and soft_align_scores_device take the same arguments; only the kernel differs.
 using DevicePairKernel = void (*)(const void*, const int64_t*, const int64_t*, int64_t, int64_t, int64_t, DType,
@@ -141,7 +141,7 @@ PYBIND11_MODULE(_cuda, m) {
   m.def(
       "align_pairs",
       [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
-         py::object toffsets, int, int, uintptr_t stream) {
+         py::object toffsets, uintptr_t stream) {
         const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
         const cuda_engine::Params p = make_params(params);
         cuda_engine::Paths res;
@@ -157,7 +157,7 @@ PYBIND11_MODULE(_cuda, m) {
   m.def(
       "all_vs_all",
       [](py::array values, py::array offsets, py::dict params, py::object tvalues, py::object toffsets,
-         const std::string& score, const std::string& output, int64_t top_k, float min_score, int, int,
+         const std::string& score, const std::string& output, int64_t top_k, float min_score,
          py::object progress, uintptr_t stream) {
         const HostSet a = make_set(values, offsets, "emb", "offsets");
         HostSet b;
@@ -182,14 +182,13 @@ PYBIND11_MODULE(_cuda, m) {
       },
       py::arg("values"), py::arg("offsets"), py::arg("params"), py::arg("target_values") = py::none(),
       py::arg("target_offsets") = py::none(), py::arg("score") = "dp", py::arg("output") = "dense",
-      py::arg("top_k") = 0, py::arg("min_score") = 0.0f, py::arg("threads") = 0, py::arg("simd") = -1,
-      py::arg("progress") = py::none(), py::arg("stream") = 0,
+      py::arg("top_k") = 0, py::arg("min_score") = 0.0f, py::arg("progress") = py::none(), py::arg("stream") = 0,
       "All pairs (i < j) of one set, or query x target, on the GPU, streamed in tiles: dense [n, n_t] float32, or "
       "(i, j, score) arrays for 'topk' and 'threshold'. progress(done, total) is called between tiles.");
   m.def(
       "align_score_matrices",
       [](py::list matrices, py::dict params, py::object reference, float fp_margin, float fn_margin, bool traceback,
-         int, int, uintptr_t stream) {
+         uintptr_t stream) {
         const cuda_engine::Params p = make_params(params);
         const MatrixArgs x = matrix_args(matrices, reference, fp_margin, fn_margin);
         cuda_engine::Paths res;
@@ -201,8 +200,7 @@ PYBIND11_MODULE(_cuda, m) {
         return paths_to_numpy(std::move(res));
       },
       py::arg("matrices"), py::arg("params"), py::arg("reference") = py::none(), py::arg("fp_margin") = 0.0f,
-      py::arg("fn_margin") = 0.0f, py::arg("traceback") = true, py::arg("threads") = 0, py::arg("simd") = -1,
-      py::arg("stream") = 0,
+      py::arg("fn_margin") = 0.0f, py::arg("traceback") = true, py::arg("stream") = 0,
       "Alignment of explicit score matrices (used as-is) on the GPU, with optional margins against reference pairs.");
 
   // ---- data already on the device --------------------------------------------------------------------
@@ -212,8 +210,9 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("soft_align_scores_device", device_pair_scores(&cuda_engine::soft_scores_device), DEVICE_PAIR_ARGS,
         "Soft-alignment similarity of device-resident data" DEVICE_PAIR_DOC);
 
-  // ---- host-side planning, exposed for tests (no GPU needed) -----------------------------------------
-  m.def(
+  // ---- host-side planning, for tests only (no GPU needed): rnabert._cuda.testing ----------------------
+  py::module_ t = m.def_submodule("testing", "The GPU engine's host-side planning, exposed for tests (no GPU needed).");
+  t.def(
       "plan_batches",
       [](py::array len_a, py::array len_b, py::array pairs, bool trace, int64_t budget, int64_t max_pairs) {
         const int64_t* la = checked<int64_t>(len_a, "len_a", 1);
@@ -231,9 +230,9 @@ PYBIND11_MODULE(_cuda, m) {
       py::arg("max_pairs") = 1 << 22,
       "The GPU engine's plan for a pair list: (order int64 [m], batch starts int64 [B+1]); pairs by cost L1*L2, "
       "largest first, cut into batches whose device bytes (pair_bytes) stay within budget.");
-  m.def("pair_bytes", &cuda_plan::pair_bytes, py::arg("L1"), py::arg("L2"), py::arg("trace"),
+  t.def("pair_bytes", &cuda_plan::pair_bytes, py::arg("L1"), py::arg("L2"), py::arg("trace"),
         "Device bytes one pair needs in a batch (traceback bits and path slot when trace).");
-  m.def(
+  t.def(
       "plan_tiles",
       [](int64_t n_a, int64_t n_b, bool self, int64_t tile) {
         if (n_a < 0 || n_b < 0) throw std::invalid_argument("n: must be >= 0");
@@ -244,7 +243,7 @@ PYBIND11_MODULE(_cuda, m) {
       },
       py::arg("n_a"), py::arg("n_b"), py::arg("self"), py::arg("tile"),
       "Tiles (q0, q1, t0, t1) of the all-vs-all grid (self: only those meeting i <= j).");
-  m.def(
+  t.def(
       "tile_pairs",
       [](int64_t q0, int64_t q1, int64_t t0, int64_t t1, bool self, bool diagonal) {
         std::vector<int64_t> v;
@@ -255,18 +254,18 @@ PYBIND11_MODULE(_cuda, m) {
       },
       py::arg("q0"), py::arg("q1"), py::arg("t0"), py::arg("t1"), py::arg("self"), py::arg("diagonal"),
       "The pairs (i, j) of one tile (self: j > i, or j >= i with the diagonal).");
-  m.def(
+  t.def(
       "length_order",
       [](py::array len) {
         const int64_t* l = checked<int64_t>(len, "len", 1);
         return to_numpy(cuda_plan::by_length(l, len.shape(0)));
       },
       py::arg("len"), "Sequence indices sorted by length (stable): the order all-vs-all tiles run over.");
-  m.def("tile_for_budget", &cuda_plan::tile_for_budget, py::arg("budget"),
+  t.def("tile_for_budget", &cuda_plan::tile_for_budget, py::arg("budget"),
         "All-vs-all tile edge whose per-tile buffers fit `budget` bytes.");
-  m.def("byte_budget", &cuda_engine::byte_budget,
+  t.def("byte_budget", &cuda_engine::byte_budget,
         "Device bytes a call may use for batches and tiles (RNABERT_CUDA_BUDGET_MB, default 1024 MiB).");
-  m.def(
+  t.def(
       "launch_shape",
       [](int64_t mm, int dim, bool matrices, int sm_count, size_t shared_optin) {
         const auto s = cuda_kernels::dp_launch_shape(mm, dim, matrices, sm_count, shared_optin);
@@ -279,6 +278,6 @@ PYBIND11_MODULE(_cuda, m) {
       py::arg("m"), py::arg("dim"), py::arg("matrices"), py::arg("sm_count"), py::arg("shared_optin"),
       "The DP kernels' grid for m items on a GPU with sm_count SMs and shared_optin bytes of shared memory per "
       "block: {'blocks', 'warps_per_block', 'shared_bytes'} (one warp per item, a grid-stride loop over items).");
-  m.def("scratch_floats", &cuda_kernels::dp_scratch_floats, py::arg("max_l1"), py::arg("max_l2"),
+  t.def("scratch_floats", &cuda_kernels::dp_scratch_floats, py::arg("max_l1"), py::arg("max_l2"),
         "Global scratch floats per warp slot of the DP kernels (row H, row E, last column).");
 }

@@ -64,13 +64,15 @@ def test_module_imports_and_is_not_validated():
 
 @pytest.mark.parametrize("name", ENGINE_FUNCTIONS)
 def test_signatures_are_cores_plus_stream(name):
-    """engine.py calls either module identically: _cuda takes _core's keywords, plus stream."""
+    """engine.py calls either module the same way: _cuda takes _core's keywords less the CPU's threads and
+    simd, plus stream."""
     def arg_names(fn):
         sig = fn.__doc__.splitlines()[0]
         inner = sig[sig.index("(") + 1:sig.rindex(")")]
         return [part.split(":")[0].strip() for part in inner.split(", ") if ":" in part]
 
     core, gpu = arg_names(getattr(_core, name)), arg_names(getattr(_cuda, name))
+    core = [a for a in core if a not in ("threads", "simd")]
     assert gpu[:len(core)] == core
     assert gpu[len(core):] == ["stream"]
 
@@ -87,7 +89,7 @@ def test_plan_batches_cover_every_pair_once_within_budget(rng, trace):
     len_b = rng.integers(1, 1001, 70).astype(np.int64)
     pairs = _random_pairs(rng, 50, 70, 3000)
     budget = 4 << 20
-    order, starts = _cuda.plan_batches(len_a, len_b, pairs, trace=trace, budget=budget, max_pairs=500)
+    order, starts = _cuda.testing.plan_batches(len_a, len_b, pairs, trace=trace, budget=budget, max_pairs=500)
     assert sorted(order.tolist()) == list(range(len(pairs)))
     cost = len_a[pairs[:, 0]] * len_b[pairs[:, 1]]
     assert np.all(np.diff(cost[order]) <= 0), "pairs must be ordered by cost, largest first"
@@ -95,40 +97,40 @@ def test_plan_batches_cover_every_pair_once_within_budget(rng, trace):
     for s, e in zip(starts[:-1], starts[1:]):
         assert e - s <= 500
         ks = order[s:e]
-        used = sum(_cuda.pair_bytes(int(len_a[pairs[k, 0]]), int(len_b[pairs[k, 1]]), trace) for k in ks)
+        used = sum(_cuda.testing.pair_bytes(int(len_a[pairs[k, 0]]), int(len_b[pairs[k, 1]]), trace) for k in ks)
         assert used <= budget or e - s == 1, "only a pair alone may exceed the budget"
 
 
 def test_plan_batches_pair_over_budget_gets_its_own_batch():
     len_a = np.array([5000, 10], np.int64)
     pairs = np.array([[0, 0], [1, 1], [1, 0], [1, 1]], np.int64)
-    order, starts = _cuda.plan_batches(len_a, len_a, pairs, trace=True, budget=1 << 20)
+    order, starts = _cuda.testing.plan_batches(len_a, len_a, pairs, trace=True, budget=1 << 20)
     assert order[0] == 0 and starts.tolist()[:2] == [0, 1]
-    assert _cuda.pair_bytes(5000, 5000, True) > 1 << 20
+    assert _cuda.testing.pair_bytes(5000, 5000, True) > 1 << 20
 
 
 def test_plan_batches_empty_and_bad_input():
-    order, starts = _cuda.plan_batches(np.array([3], np.int64), np.array([4], np.int64), np.empty((0, 2), np.int64))
+    order, starts = _cuda.testing.plan_batches(np.array([3], np.int64), np.array([4], np.int64), np.empty((0, 2), np.int64))
     assert order.tolist() == [] and starts.tolist() == [0]
     with pytest.raises(ValueError, match="pairs"):
-        _cuda.plan_batches(np.array([3], np.int64), np.array([4], np.int64), np.array([[0, 1]], np.int64))
+        _cuda.testing.plan_batches(np.array([3], np.int64), np.array([4], np.int64), np.array([[0, 1]], np.int64))
 
 
 def test_traceback_bytes_are_four_bits_per_cell():
-    assert _cuda.pair_bytes(100, 100, True) - _cuda.pair_bytes(100, 100, False) == 100 * 13 * 4 + 100 * 8 + 24
-    assert _cuda.pair_bytes(1000, 1000, False) == _cuda.pair_bytes(1, 1, False)  # score-only: no L1 x L2 storage
+    assert _cuda.testing.pair_bytes(100, 100, True) - _cuda.testing.pair_bytes(100, 100, False) == 100 * 13 * 4 + 100 * 8 + 24
+    assert _cuda.testing.pair_bytes(1000, 1000, False) == _cuda.testing.pair_bytes(1, 1, False)  # score-only: no L1 x L2 storage
 
 
 @pytest.mark.parametrize("n_a,n_b,self_,tile", [(1, 1, True, 4), (10, 10, True, 3), (17, 17, True, 16),
                                                   (7, 13, False, 4), (5, 1, False, 2), (300, 300, True, 64)])
 @pytest.mark.parametrize("diagonal", [False, True])
 def test_tiles_cover_the_grid_exactly_once(n_a, n_b, self_, tile, diagonal):
-    tiles = _cuda.plan_tiles(n_a, n_b, self_, tile)
+    tiles = _cuda.testing.plan_tiles(n_a, n_b, self_, tile)
     seen = np.zeros((n_a, n_b), np.int64)
     for q0, q1, t0, t1 in tiles:
         assert 0 <= q0 < q1 <= n_a and 0 <= t0 < t1 <= n_b
         assert q1 - q0 <= tile and t1 - t0 <= tile
-        for i, j in _cuda.tile_pairs(q0, q1, t0, t1, self_, diagonal):
+        for i, j in _cuda.testing.tile_pairs(q0, q1, t0, t1, self_, diagonal):
             assert q0 <= i < q1 and t0 <= j < t1
             seen[i, j] += 1
     want = np.ones((n_a, n_b), np.int64)
@@ -139,37 +141,37 @@ def test_tiles_cover_the_grid_exactly_once(n_a, n_b, self_, tile, diagonal):
 
 def test_length_order_is_a_stable_sort(rng):
     lengths = rng.integers(1, 20, 200).astype(np.int64)
-    np.testing.assert_array_equal(_cuda.length_order(lengths), np.argsort(lengths, kind="stable"))
+    np.testing.assert_array_equal(_cuda.testing.length_order(lengths), np.argsort(lengths, kind="stable"))
 
 
 def test_tile_for_budget_respects_budget():
     for budget in (1, 1000, 1 << 20, 1 << 30):
-        t = _cuda.tile_for_budget(budget)
+        t = _cuda.testing.tile_for_budget(budget)
         assert t >= 1
         assert t == 1 or t * t * 64 <= budget
-    assert _cuda.tile_for_budget(1 << 30) >= 1024
-    assert _cuda.byte_budget() > 0
+    assert _cuda.testing.tile_for_budget(1 << 30) >= 1024
+    assert _cuda.testing.byte_budget() > 0
 
 
 def test_byte_budget_env(monkeypatch):
     monkeypatch.setenv("RNABERT_CUDA_BUDGET_MB", "16")
-    assert _cuda.byte_budget() == 16 << 20
+    assert _cuda.testing.byte_budget() == 16 << 20
     monkeypatch.setenv("RNABERT_CUDA_BUDGET_MB", "nonsense")
-    assert _cuda.byte_budget() == 1024 << 20
+    assert _cuda.testing.byte_budget() == 1024 << 20
 
 
 def test_launch_shape_fits_shared_memory():
     h100 = {"sm_count": 132, "shared_optin": 227 * 1024}
-    s = _cuda.launch_shape(10 ** 6, 120, False, **h100)
+    s = _cuda.testing.launch_shape(10 ** 6, 120, False, **h100)
     assert s["warps_per_block"] == 4 and s["shared_bytes"] <= h100["shared_optin"]
     assert s["blocks"] == 132 * 16
-    assert _cuda.launch_shape(3, 120, False, **h100)["blocks"] == 1
-    small = _cuda.launch_shape(100, 120, False, sm_count=108, shared_optin=48 * 1024)
+    assert _cuda.testing.launch_shape(3, 120, False, **h100)["blocks"] == 1
+    small = _cuda.testing.launch_shape(100, 120, False, sm_count=108, shared_optin=48 * 1024)
     assert small["warps_per_block"] == 2 and small["shared_bytes"] <= 48 * 1024  # 2 x (8 KiB ring + 15 KiB strip)
-    assert _cuda.launch_shape(100, 120, True, sm_count=108, shared_optin=48 * 1024)["warps_per_block"] == 4
+    assert _cuda.testing.launch_shape(100, 120, True, sm_count=108, shared_optin=48 * 1024)["warps_per_block"] == 4
     with pytest.raises(ValueError, match="shared memory"):
-        _cuda.launch_shape(100, 4096, False, sm_count=108, shared_optin=48 * 1024)
-    assert _cuda.scratch_floats(10, 20) == 2 * 21 + 11
+        _cuda.testing.launch_shape(100, 4096, False, sm_count=108, shared_optin=48 * 1024)
+    assert _cuda.testing.scratch_floats(10, 20) == 2 * 21 + 11
 
 
 # -- the kernels' schedule, modelled in Python against the CPU engine ---------------------------------
@@ -258,7 +260,7 @@ def test_calls_without_a_gpu_raise_runtime_error(rng):
     p = _params()
     calls = [
         lambda: _cuda.score_pairs(v, o, pairs, p),
-        lambda: _cuda.align_pairs(v, o, pairs, p, threads=2, simd=1),
+        lambda: _cuda.align_pairs(v, o, pairs, p),
         lambda: _cuda.soft_align_scores(v, o, pairs, p),
         lambda: _cuda.all_vs_all(v, o, p),
         lambda: _cuda.align_score_matrices([np.ones((2, 3), np.float32)], p),

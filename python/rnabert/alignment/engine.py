@@ -18,7 +18,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..backends import engine_module
+from ..backends import cpu_module, engine_module
 from ..embeddings import Embeddings
 from . import validate
 from .paths import join_paths
@@ -47,6 +47,13 @@ def _unit_block(emb, name: str) -> Tuple[np.ndarray, np.ndarray]:
     return unit, emb.offsets
 
 
+def _threads_kw(mod, threads) -> dict:
+    """``threads`` for the CPU engine (checked for both: the rule is the same wherever a call runs); the
+    CUDA engine has no thread count."""
+    th = validate.threads(threads)
+    return {"threads": th} if mod is cpu_module() else {}
+
+
 def _prepare(emb, pairs, params, targets, threads, device):
     mod = engine_module(device)
     p = validate.params(params)
@@ -59,7 +66,7 @@ def _prepare(emb, pairs, params, targets, threads, device):
     else:
         tvalues, toffsets, n_t = None, None, len(emb)
     arr = validate.pairs(pairs, len(emb), n_t)
-    return mod, p, values, offsets, tvalues, toffsets, arr, validate.threads(threads)
+    return mod, p, values, offsets, tvalues, toffsets, arr, _threads_kw(mod, threads)
 
 
 def _chunks(m: int, progress: bool, desc: str):
@@ -99,10 +106,10 @@ def score_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, 
     -------
     float32 array, shape (m,)
     """
-    mod, p, v, o, tv, to, arr, th = _prepare(emb, pairs, params, targets, threads, device)
+    mod, p, v, o, tv, to, arr, kw = _prepare(emb, pairs, params, targets, threads, device)
     out = np.empty(len(arr), dtype=np.float32)
     for sl in _chunks(len(arr), progress, "align (score)"):
-        out[sl] = mod.score_pairs(v, o, arr[sl], _engine_params(p), tv, to, threads=th)
+        out[sl] = mod.score_pairs(v, o, arr[sl], _engine_params(p), tv, to, **kw)
     return out
 
 
@@ -114,10 +121,10 @@ def soft_align_scores(emb: Embeddings, pairs, params: AlignParams = AlignParams(
     s = soft_scale * cos; a = softmax of s over each row, b = over each column; c = a + b - a*b;
     score = sum(c * s) / sum(c). Arguments as :func:`score_pairs`.
     """
-    mod, p, v, o, tv, to, arr, th = _prepare(emb, pairs, params, targets, threads, device)
+    mod, p, v, o, tv, to, arr, kw = _prepare(emb, pairs, params, targets, threads, device)
     out = np.empty(len(arr), dtype=np.float32)
     for sl in _chunks(len(arr), progress, "soft score"):
-        out[sl] = mod.soft_align_scores(v, o, arr[sl], _engine_params(p), tv, to, threads=th)
+        out[sl] = mod.soft_align_scores(v, o, arr[sl], _engine_params(p), tv, to, **kw)
     return out
 
 
@@ -133,10 +140,10 @@ def align_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, 
     path : int32 array, shape (K, 2)
         The aligned 0-based (i, j) of pair p are ``path[path_offsets[p]:path_offsets[p + 1]]``, increasing.
     """
-    mod, p, v, o, tv, to, arr, th = _prepare(emb, pairs, params, targets, threads, device)
+    mod, p, v, o, tv, to, arr, kw = _prepare(emb, pairs, params, targets, threads, device)
     parts = []
     for sl in _chunks(len(arr), progress, "align"):
-        parts.append(mod.align_pairs(v, o, arr[sl], _engine_params(p), tv, to, threads=th))
+        parts.append(mod.align_pairs(v, o, arr[sl], _engine_params(p), tv, to, **kw))
     if not parts:
         return np.empty(0, np.float32), np.zeros(1, np.int64), np.empty((0, 2), np.int32)
     return join_paths(parts)
@@ -176,7 +183,7 @@ def all_vs_all(emb: Embeddings, params: AlignParams = AlignParams(), *, targets:
     validate.one_of("output", output, ("dense", "topk", "threshold"))
     k = validate.positive_int("top_k", top_k) if output == "topk" else 0
     ms = validate.finite("min_score", min_score) if output == "threshold" else 0.0
-    th = validate.threads(threads)
+    kw = _threads_kw(mod, threads)
     bar = None
     callback = None
     if progress:
@@ -190,7 +197,7 @@ def all_vs_all(emb: Embeddings, params: AlignParams = AlignParams(), *, targets:
             bar.update(done - bar.n)
     try:
         return mod.all_vs_all(values, offsets, _engine_params(p), tv, to, score=score, output=output, top_k=k,
-                              min_score=ms, threads=th, progress=callback)
+                              min_score=ms, progress=callback, **kw)
     finally:
         if bar is not None:
             bar.close()
@@ -222,8 +229,9 @@ def align_score_matrices(matrices: Sequence[np.ndarray], params: AlignParams = A
     mats = validate.matrices(matrices)
     refs = validate.references(reference, len(mats))
     fp, fn = validate.finite("fp_margin", fp_margin), validate.finite("fn_margin", fn_margin)
-    th = validate.threads(threads)
+    mod = engine_module(device)
+    kw = _threads_kw(mod, threads)
     if not mats:
         return np.zeros(0, np.float32), np.zeros(1, np.int64), np.zeros((0, 2), np.int32)
-    return engine_module(device).align_score_matrices(mats, p.as_dict(), refs, fp, fn, bool(traceback), th)
+    return mod.align_score_matrices(mats, p.as_dict(), refs, fp, fn, bool(traceback), **kw)
 

@@ -19,7 +19,6 @@ _LAZY = {
     "save_model": ".checkpoint",
     "embed": ".inference",
     "encode_ids": ".inference",
-    "iter_embedded_chunks": ".inference",
 }
 _moved = moved_names(__name__, {"Embeddings": "rnabert.embeddings"})
 

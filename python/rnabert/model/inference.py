@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -215,15 +215,3 @@ def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] 
     if not parts:
         raise ValueError("no sequences to embed")
     return parts[0] if len(parts) == 1 else Embeddings.concatenate(parts)
-
-
-def iter_embedded_chunks(seqs, model: RnaBert, *, chunk: int = _CHUNK_SEQUENCES, strict: bool = False,
-                         **kwargs) -> Iterator[Embeddings]:
-    """Embed a stream of sequences chunk by chunk (for inputs too large to hold at once)."""
-    records = records_from(seqs, strict=strict)
-    while True:
-        part = list(itertools.islice(records, chunk))
-        if not part:
-            return
-        yield embed_records(model, part, **kwargs)
-

@@ -62,15 +62,6 @@ def split_families(accessions: Sequence[str], fraction: float = 0.05, seed: int 
     return sorted(pool[i] for i in chosen)
 
 
-def write_validation_file(accessions: Sequence[str], path, source: str, fraction: float, seed: int) -> None:
-    with open(path, "w") as fh:
-        fh.write(f"# Validation families for rnabert pre-training: {len(accessions)} accessions.\n")
-        fh.write(f"# Made by rnabert.train.data.split_families(fraction={fraction}, seed={seed}) over the\n")
-        fh.write(f"# sorted accessions of {source}. No training step may see them.\n")
-        for acc in accessions:
-            fh.write(acc + "\n")
-
-
 def read_validation_file(path=None) -> List[str]:
     path = VALIDATION_FILE if path is None else pathlib.Path(path)
     with open(path) as fh:
