@@ -5,8 +5,8 @@
 
 A user aligning pairs in a loop, or a web service, pays the per-call time, not the throughput. The
 encoder alone is ``model(ids, ids != 0)`` under ``torch.inference_mode()`` on the same tokens (one
-batch of two sequences for align, one sequence for embed); everything above it is overhead of the
-call. The results are checked first: align's score equals the engine's score of the same embeddings,
+batch of two sequences for align, one sequence for embed), with torch's own thread count and with its
+ops on one thread; everything above it is overhead of the call. The results are checked first: align's score equals the engine's score of the same embeddings,
 and embed's vectors equal the bare forward pass's.
 
 Prints the median and the 10th/90th percentiles in milliseconds and the ratio of each call to the
@@ -66,9 +66,19 @@ def main(argv=None) -> int:
     aln_ref = rnabert.align(ref[0], ref[1])
     assert abs(aln.score - aln_ref.score) < 1e-3, (aln.score, aln_ref.score)
 
+    def forward_one_thread(ids):
+        n = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return forward(ids)
+        finally:
+            torch.set_num_threads(n)
+
     rows = [
         ("encoder forward, 2 x L", lambda: forward(ids2)),
         ("encoder forward, 1 x L", lambda: forward(ids1)),
+        ("  same, ops on 1 thread, 2 x L", lambda: forward_one_thread(ids2)),
+        ("  same, ops on 1 thread, 1 x L", lambda: forward_one_thread(ids1)),
         ("rnabert.embed([a])", lambda: rnabert.embed([a], model=model, device="cpu", progress=False)),
         ("rnabert.align(a, b)", lambda: rnabert.align(a, b, model=model)),
         ("rnabert.align(emb_a, emb_b)", lambda: rnabert.align(ref[0], ref[1])),
@@ -79,8 +89,11 @@ def main(argv=None) -> int:
     for name, fn in rows:
         med, lo, hi = _times(fn, args.repeats)
         base[name] = med
-        ref_name = "encoder forward, 2 x L" if "align(a" in name else "encoder forward, 1 x L"
-        ratio = "" if name.startswith("encoder") or "emb_a" in name else f"  {med / base[ref_name]:5.1f}x encoder"
+        n_seq = "2" if "align(a" in name else "1"
+        ratio = ""
+        if name.startswith("rnabert") and "emb_a" not in name:
+            ratio = (f"  {med / base[f'encoder forward, {n_seq} x L']:4.2f}x encoder, "
+                     f"{med / base[f'  same, ops on 1 thread, {n_seq} x L']:4.2f}x on 1 thread")
         print(f"{name:<30} median {med:7.2f} ms   p10 {lo:7.2f}   p90 {hi:7.2f}{ratio}")
     return 0
 

@@ -172,3 +172,34 @@ def test_device_cuda_without_gpu_is_a_clear_error(model):
         pytest.skip("a GPU is present")
     with pytest.raises(RuntimeError, match="no CUDA GPU"):
         rnabert.embed(["ACGU"], model=model, device="cuda")
+
+
+def test_one_call_runs_its_ops_on_one_thread_and_restores_torch(model, rng, monkeypatch):
+    """A small call runs its single batch on the calling thread with one intra-op thread (no barrier
+    waits on a busy machine); a large one its batches on the kept pool; either way torch's thread
+    count is restored and the results do not depend on the path."""
+    from rnabert.model import inference
+
+    seen = []
+    real = model.forward
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    seqs = ["".join(rng.choice(list("ACGU"), size=n)) for n in (120, 90, 60, 30)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(model, "forward", spy)
+        small = rnabert.embed(seqs[:2], model=model, device="cpu", progress=False)
+        assert seen and set(seen) == {1} and torch.get_num_threads() == 2
+        many = rnabert.embed(seqs, model=model, device="cpu", progress=False, batch_tokens=120)
+        assert torch.get_num_threads() == 2 and inference._POOL is not None
+        for k in range(2):
+            np.testing.assert_allclose(many[k], small[k], atol=1e-5)
+    finally:
+        torch.set_num_threads(threads)
+    model.train()
+    rnabert.embed(seqs[:1], model=model, device="cpu", progress=False)
+    assert not model.training  # a model in training mode is switched to eval, as before

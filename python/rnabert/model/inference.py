@@ -31,7 +31,9 @@ def resolve_model(model: ModelLike, device: torch.device) -> RnaBert:
         raise TypeError(f"model must be an RnaBert, a checkpoint path or None, got {type(model).__name__}")
     if model.device != device:
         model = model.to(device)
-    return model.eval()
+    if model.training:  # eval() walks every module: about a millisecond, paid on every call otherwise
+        model.eval()
+    return model
 
 
 def window_starts(length: int, window: int, stride: int) -> np.ndarray:
@@ -101,20 +103,38 @@ def encode_ids(model: RnaBert, items: Sequence[np.ndarray], *, batch_tokens: Opt
 
     batches = _plan_batches(lengths, batch_tokens, max_batch)
     workers = torch.get_num_threads() if device.type == "cpu" else 1
-    if workers <= 1 or len(batches) < 2:
+    if workers <= 1:
         for batch in batches:
             run(batch)
         return out  # type: ignore[return-value]
-    # The layers are narrow (120 wide, heads of 10): one batch per core, each op on one thread,
-    # beats splitting every small GEMM across cores. torch releases the GIL inside its ops.
+    # The layers are narrow (120 wide, heads of 10): one batch per core, each op on one thread, beats
+    # splitting every small GEMM across cores; and a single small batch (one call of align or embed)
+    # split across cores mostly waits at the thread barriers, tens of ms when another process holds a
+    # core. So the ops always run on one thread, the batches on a pool kept between calls. torch releases
+    # the GIL inside its ops.
     torch.set_num_threads(1)
     try:
-        with ThreadPoolExecutor(workers) as pool:
-            for _ in pool.map(run, batches):
+        if len(batches) == 1:
+            run(batches[0])
+        else:
+            for _ in _pool(workers).map(run, batches):
                 pass
     finally:
         torch.set_num_threads(workers)
     return out  # type: ignore[return-value]
+
+
+_POOL: Optional[ThreadPoolExecutor] = None
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """The encoder's batch threads, started once per process (and again if the thread count grows)."""
+    global _POOL
+    if _POOL is None or _POOL._max_workers < workers:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
+        _POOL = ThreadPoolExecutor(workers, thread_name_prefix="rnabert-encode")
+    return _POOL
 
 
 def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
