@@ -1,15 +1,19 @@
 """Throughput of the CPU alignment engine, side by side with the ways it replaces, in one run.
 
 All-vs-all, score-only global alignment of N random unit-vector embeddings (RNABERT's width, 120) at
-lengths 100, 200 and 440, then the traceback and soft-score rates. Before timing anything it checks that
+lengths 100, 200 and 440, then the traceback and soft-score rates. Before timing anything it checks
+that
 the engine agrees with the per-pair path (torch-built similarity matrix + plain C++ DP per pair).
 
 Ratios printed, all from this run:
-  vs torch cosine : engine pairs/s over the rate at which torch merely computes the same cosine matrices
+  vs torch cosine : engine pairs/s over the rate at which torch merely computes the same cosine
+  matrices
                     (batched matmul in chunks, no DP at all)
-  vs per-pair     : engine pairs/s over the original's way: build each full similarity matrix in torch,
+  vs per-pair     : engine pairs/s over the original's way: build each full similarity matrix in
+  torch,
                     hand it to a C++ DP per pair (measured on a subset of pairs, as a rate)
-and, on CPUs with AVX512_BF16, the opt-in bf16 path (RNABERT_PRECISION=bf16): its score-only rate and
+and, on CPUs with AVX512_BF16, the opt-in bf16 path (RNABERT_PRECISION=bf16): its score-only rate
+and
 the largest and mean |score difference| from the exact fp32 scores of the same pairs.
 
     python benchmarks/bench_align_cpu.py            # N=1000 @100, 400 @200, 150 @440
@@ -29,7 +33,9 @@ import numpy as np
 def _emb(rng, n, length, dim=120):
     from rnabert.embeddings import Embeddings
 
-    return Embeddings.from_arrays([rng.standard_normal((length, dim)).astype(np.float32) for _ in range(n)])
+    return Embeddings.from_arrays(
+        [rng.standard_normal((length, dim)).astype(np.float32) for _ in range(n)]
+    )
 
 
 REPEATS = 2  # best of: the development VM is shared, and a neighbour's burst can halve any one run
@@ -45,9 +51,11 @@ def _timed(fn, *args, **kw):
 
 
 def torch_cosine_rate(unit: np.ndarray, n: int, length: int, max_pairs: int, threads: int) -> float:
-    """Pairs/s at which torch computes cosine matrices of query x target blocks (batched matmul, no DP).
+    """Pairs/s at which torch computes cosine matrices of query x target blocks (batched matmul, no
+    DP).
 
-    The best of two batch sizes (64 and 256 targets per matmul), so torch is not handicapped by a shape.
+    The best of two batch sizes (64 and 256 targets per matmul), so torch is not handicapped by a
+    shape.
     """
     import torch
 
@@ -59,7 +67,7 @@ def torch_cosine_rate(unit: np.ndarray, n: int, length: int, max_pairs: int, thr
             done, t0 = 0, time.perf_counter()
             for i in range(n):
                 for c in range(0, n, chunk):
-                    s = torch.matmul(x[i], x[c:c + chunk].transpose(1, 2))  # [chunk, L, L]
+                    s = torch.matmul(x[i], x[c : c + chunk].transpose(1, 2))  # [chunk, L, L]
                     done += s.shape[0]
                 if done >= max_pairs:
                     break
@@ -68,7 +76,8 @@ def torch_cosine_rate(unit: np.ndarray, n: int, length: int, max_pairs: int, thr
 
 
 def per_pair_rate(unit: np.ndarray, n: int, length: int, pairs: np.ndarray, params) -> tuple:
-    """The original's way: a torch similarity matrix per pair, then a C++ DP per pair. (rate, scores)"""
+    """The original's way: a torch similarity matrix per pair, then a C++ DP per pair. (rate,
+    scores)"""
     import torch
 
     from rnabert.alignment.engine import align_score_matrices
@@ -85,11 +94,20 @@ def per_pair_rate(unit: np.ndarray, n: int, length: int, pairs: np.ndarray, para
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="smaller N (about a minute)")
-    ap.add_argument("--threads", type=int, default=0, help="engine and torch threads (0: all cores)")
+    ap.add_argument(
+        "--threads", type=int, default=0, help="engine and torch threads (0: all cores)"
+    )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--repeats", type=int, default=2, help="time each measurement this many times, keep the best")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="time each measurement this many times, keep the best",
+    )
     args = ap.parse_args(argv)
     global REPEATS
     REPEATS = max(1, args.repeats)
@@ -99,16 +117,28 @@ def main(argv=None):
     from rnabert.alignment.params import AlignParams
 
     threads = args.threads or os.cpu_count() or 1
-    sizes = [(100, 200), (200, 100), (440, 40)] if args.quick else [(100, 1000), (200, 400), (440, 150)]
+    sizes = (
+        [(100, 200), (200, 100), (440, 40)] if args.quick else [(100, 1000), (200, 400), (440, 150)]
+    )
     rng = np.random.default_rng(args.seed)
     params = AlignParams()
     info = backends()
-    print(f"# rnabert CPU engine benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  host={platform.node()}")
-    print(f"# cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, threads={threads}, "
-          f"simd={info['cpu']['simd_level']}  torch {info['torch']['version']}  best of {REPEATS}")
-    header = (f"{'L':>4} {'N':>5} {'pairs':>8} | {'score pairs/s':>13} {'GCUPS':>6} | {'trace pairs/s':>13} | "
-              f"{'soft pairs/s':>12} | {'torch cos/s':>11} {'ratio':>6} | {'per-pair/s':>10} {'ratio':>6} | "
-              f"{'bf16 pairs/s':>12} {'max|d|':>7} {'mean|d|':>8}")
+    print(
+        f"# rnabert CPU engine benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  "
+        f"host={platform.node()}"
+    )
+    print(
+        f"# cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"threads={threads}, "
+        f"simd={info['cpu']['simd_level']}  torch {info['torch']['version']}  best of {REPEATS}"
+    )
+    header = (
+        f"{'L':>4} {'N':>5} {'pairs':>8} | {'score pairs/s':>13} {'GCUPS':>6} | "
+        f"{'trace pairs/s':>13} | "
+        f"{'soft pairs/s':>12} | {'torch cos/s':>11} {'ratio':>6} | {'per-pair/s':>10} "
+        f"{'ratio':>6} | "
+        f"{'bf16 pairs/s':>12} {'max|d|':>7} {'mean|d|':>8}"
+    )
     print(header)
     print("-" * len(header))
     for length, n in sizes:
@@ -151,9 +181,13 @@ def main(argv=None):
                 del os.environ["RNABERT_PRECISION"]
             d = np.abs(approx - dense)[iu]
             bf16 = f"{m / t_bf16:>12,.0f} {d.max():>7.4f} {d.mean():>8.5f}"
-        print(f"{length:>4} {n:>5} {m:>8} | {score_rate:>13,.0f} {gcups:>6.2f} | {trace_rate:>13,.0f} | "
-              f"{soft_rate:>12,.0f} | {torch_rate:>11,.0f} {score_rate / torch_rate:>5.1f}x | "
-              f"{pp_rate:>10,.0f} {score_rate / pp_rate:>5.1f}x | {bf16}", flush=True)
+        print(
+            f"{length:>4} {n:>5} {m:>8} | {score_rate:>13,.0f} {gcups:>6.2f} | "
+            f"{trace_rate:>13,.0f} | "
+            f"{soft_rate:>12,.0f} | {torch_rate:>11,.0f} {score_rate / torch_rate:>5.1f}x | "
+            f"{pp_rate:>10,.0f} {score_rate / pp_rate:>5.1f}x | {bf16}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

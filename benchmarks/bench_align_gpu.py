@@ -1,16 +1,21 @@
 """Throughput of the CUDA alignment engine (rnabert._cuda) against the CPU engine, in one run.
 
-1. All-vs-all, score-only global alignment of random unit-vector embeddings (width 120) at lengths 100
+1. All-vs-all, score-only global alignment of random unit-vector embeddings (width 120) at lengths
+100
    and 300, at least 10^7 pairs each (N = 4,473): pairs/s and GCUPS (cells = L1 * L2 per pair).
-2. The CPU engine (rnabert._core, all cores) on a subset of the same work (the first rows of the same
+2. The CPU engine (rnabert._core, all cores) on a subset of the same work (the first rows of the
+same
    all-vs-all), as a rate; the ratio GPU / CPU.
 3. The encoder on the GPU (rnabert.embed, device="cuda"): sequences/s at length ~100 and ~300.
 4. End to end: embed 1,500 random RNA sequences on the GPU and score all their pairs on the GPU.
 
-Before timing anything it checks that the GPU engine agrees with the CPU engine (scores of a few thousand
+Before timing anything it checks that the GPU engine agrees with the CPU engine (scores of a few
+thousand
 pairs of mixed lengths in every mode, tracebacks, soft scores, the exact-arithmetic fixture); a
-disagreement stops the run. GPU timings synchronise the device (the engine returns host arrays, so every
-call ends with a stream synchronisation), take the best of REPEATS after a warm-up call, and never use
+disagreement stops the run. GPU timings synchronise the device (the engine returns host arrays, so
+every
+call ends with a stream synchronisation), take the best of REPEATS after a warm-up call, and never
+use
 all-zero inputs. Without a GPU it exits with a message and status 2.
 
     python benchmarks/bench_align_gpu.py                 # full run
@@ -45,8 +50,16 @@ def _mixed_block(rng, lengths, dim=120):
 
 
 def _params(**kw):
-    p = {"mode": "global", "scale": 1.0, "bias": 0.0, "gap_open": 1.0, "gap_extend": 0.1, "free_ends": "both",
-         "soft_scale": 1.3, "precision": "fp32"}
+    p = {
+        "mode": "global",
+        "scale": 1.0,
+        "bias": 0.0,
+        "gap_open": 1.0,
+        "gap_extend": 0.1,
+        "free_ends": "both",
+        "soft_scale": 1.3,
+        "precision": "fp32",
+    }
     p.update(kw)
     return p
 
@@ -68,8 +81,12 @@ def check_agreement(cuda, core, rng) -> None:
     i, j = np.triu_indices(n, 0)
     pairs = np.stack([i, j], 1).astype(np.int64)
     worst = 0.0
-    for p in (_params(), _params(mode="local", bias=-0.3), _params(mode="semiglobal"),
-              _params(mode="semiglobal", free_ends="query")):
+    for p in (
+        _params(),
+        _params(mode="local", bias=-0.3),
+        _params(mode="semiglobal"),
+        _params(mode="semiglobal", free_ends="query"),
+    ):
         c = core.score_pairs(v, o, pairs, p)
         g = cuda.score_pairs(v, o, pairs, p)
         if not np.isfinite(g).all():
@@ -77,25 +94,39 @@ def check_agreement(cuda, core, rng) -> None:
         err = float(np.max(np.abs(g - c) / (1.0 + np.abs(c))))
         worst = max(worst, err)
         if err > 1e-5:
-            sys.exit(f"GPU and CPU scores disagree ({p['mode']}, {p['free_ends']}): max rel diff {err:.3g}")
+            sys.exit(
+                f"GPU and CPU scores disagree ({p['mode']}, {p['free_ends']}): max rel diff "
+                f"{err:.3g}"
+            )
         _cs, co, cp = core.align_pairs(v, o, pairs[:300], p)
         _gs, go_, gp = cuda.align_pairs(v, o, pairs[:300], p)
-        same = np.mean([np.array_equal(cp[co[k]:co[k + 1]], gp[go_[k]:go_[k + 1]]) for k in range(300)])
+        same = np.mean(
+            [np.array_equal(cp[co[k] : co[k + 1]], gp[go_[k] : go_[k + 1]]) for k in range(300)]
+        )
         if same < 0.99:
-            sys.exit(f"GPU and CPU tracebacks differ on {100 * (1 - same):.1f}% of pairs ({p['mode']})")
+            sys.exit(
+                f"GPU and CPU tracebacks differ on {100 * (1 - same):.1f}% of pairs ({p['mode']})"
+            )
     soft_c = core.soft_align_scores(v, o, pairs, _params())
     soft_g = cuda.soft_align_scores(v, o, pairs, _params())
     if not np.allclose(soft_g, soft_c, rtol=1e-4, atol=1e-6):
         sys.exit("GPU and CPU soft scores disagree")
-    cases = json.loads((HERE.parent / "tests/fixtures/reference_global_alignments.json").read_text())["cases"]
+    cases = json.loads(
+        (HERE.parent / "tests/fixtures/reference_global_alignments.json").read_text()
+    )["cases"]
     for c in cases:
         if c["exact_arithmetic"]:
-            _s, _offs, path = cuda.align_score_matrices([np.array(c["score_matrix"], np.float32)],
-                                                      _params(gap_open=c["gap_open"], gap_extend=c["gap_extend"]))
+            _s, _offs, path = cuda.align_score_matrices(
+                [np.array(c["score_matrix"], np.float32)],
+                _params(gap_open=c["gap_open"], gap_extend=c["gap_extend"]),
+            )
             if path.tolist() != c["aligned_pairs"]:
                 sys.exit("GPU alignment differs from the reference fixture")
-    print(f"agreement: GPU = CPU on {len(pairs)} pairs x 4 modes (max rel score diff {worst:.2g}), tracebacks, "
-          f"soft scores, fixture")
+    print(
+        f"agreement: GPU = CPU on {len(pairs)} pairs x 4 modes (max rel score diff {worst:.2g}), "
+        "tracebacks, "
+        f"soft scores, fixture"
+    )
 
 
 def all_vs_all_rates(cuda, core, rng, n, length, cpu_rows):
@@ -104,7 +135,9 @@ def all_vs_all_rates(cuda, core, rng, n, length, cpu_rows):
     pairs_total = n * (n - 1) // 2
     cuda.all_vs_all(v[: 64 * length], o[:65], p, output="threshold", min_score=1e30)  # warm-up
     # one timed pass: 10^7 pairs take long enough that launch and transfer jitter is negligible
-    _, t_gpu = _best(lambda: cuda.all_vs_all(v, o, p, output="threshold", min_score=1e30), repeats=1)
+    _, t_gpu = _best(
+        lambda: cuda.all_vs_all(v, o, p, output="threshold", min_score=1e30), repeats=1
+    )
     gpu_rate = pairs_total / t_gpu
     # The CPU on the first cpu_rows rows of the same upper triangle.
     i = np.concatenate([np.full(n - 1 - r, r) for r in range(cpu_rows)])
@@ -115,13 +148,24 @@ def all_vs_all_rates(cuda, core, rng, n, length, cpu_rows):
     if not np.allclose(got, ref, rtol=1e-5, atol=1e-4):
         sys.exit(f"L={length}: GPU and CPU scores of the timed work disagree")
     cpu_rate = len(sub) / t_cpu
-    return {"L": length, "N": n, "pairs": pairs_total, "gpu_s": t_gpu, "gpu_rate": gpu_rate,
-                "gcups": gpu_rate * length * length / 1e9, "cpu_pairs": len(sub), "cpu_rate": cpu_rate,
-                "ratio": gpu_rate / cpu_rate}
+    return {
+        "L": length,
+        "N": n,
+        "pairs": pairs_total,
+        "gpu_s": t_gpu,
+        "gpu_rate": gpu_rate,
+        "gcups": gpu_rate * length * length / 1e9,
+        "cpu_pairs": len(sub),
+        "cpu_rate": cpu_rate,
+        "ratio": gpu_rate / cpu_rate,
+    }
 
 
 def _random_rna(rng, n, lo, hi):
-    return [(f"s{k}", "".join(rng.choice(list("ACGU"), int(rng.integers(lo, hi + 1))))) for k in range(n)]
+    return [
+        (f"s{k}", "".join(rng.choice(list("ACGU"), int(rng.integers(lo, hi + 1)))))
+        for k in range(n)
+    ]
 
 
 def encoder_rate(rnabert, rng, n, lo, hi):
@@ -155,16 +199,22 @@ def main() -> None:
     except ImportError as exc:
         sys.exit(f"rnabert._cuda is not built ({exc}); nothing to benchmark")
     if cuda.device_count() == 0:
-        print("no CUDA GPU is visible on this machine: the GPU benchmark needs one (nothing was timed)")
+        print(
+            "no CUDA GPU is visible on this machine: the GPU benchmark needs one (nothing was "
+            "timed)"
+        )
         sys.exit(2)
     import rnabert
     from rnabert import _core as core
 
     rng = np.random.default_rng(7)
     dev = cuda.devices()[0]
-    print(f"device: {dev['name']} (cc {dev['compute_capability']}, {dev['multiprocessors']} SMs), "
-          f"CUDA runtime {cuda.runtime_version()}, driver {cuda.driver_version()}, CPU threads {os.cpu_count()}, "
-          f"VALIDATED={cuda.VALIDATED}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"device: {dev['name']} (cc {dev['compute_capability']}, {dev['multiprocessors']} SMs), "
+        f"CUDA runtime {cuda.runtime_version()}, driver {cuda.driver_version()}, CPU threads "
+        f"{os.cpu_count()}, "
+        f"VALIDATED={cuda.VALIDATED}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     check_agreement(cuda, core, rng)
     n = 1000 if args.quick else 4473  # 4473 * 4472 / 2 >= 10^7 pairs
     rows = []
@@ -176,11 +226,16 @@ def main() -> None:
     print()
     print("    L      N       pairs |  GPU pairs/s   GCUPS |  CPU pairs/s (subset)  GPU/CPU")
     for r in rows:
-        print(f"{r['L']:5d} {r['N']:6d} {r['pairs']:11d} | {r['gpu_rate']:12,.0f} {r['gcups']:7.1f} | "
-              f"{r['cpu_rate']:12,.0f} ({r['cpu_pairs']:7d})  {r['ratio']:6.1f}x")
+        print(
+            f"{r['L']:5d} {r['N']:6d} {r['pairs']:11d} | {r['gpu_rate']:12,.0f} {r['gcups']:7.1f} "
+            "| "
+            f"{r['cpu_rate']:12,.0f} ({r['cpu_pairs']:7d})  {r['ratio']:6.1f}x"
+        )
     print(f"encoder on GPU: {enc[100]:,.0f} seq/s at ~100 nt, {enc[300]:,.0f} seq/s at ~300 nt")
-    print(f"end to end, {e2e['n']} sequences (60-400 nt): embed {e2e['embed_s']:.2f} s + all-vs-all "
-          f"{e2e['pairs']:,} pairs {e2e['align_s']:.2f} s = {e2e['embed_s'] + e2e['align_s']:.2f} s")
+    print(
+        f"end to end, {e2e['n']} sequences (60-400 nt): embed {e2e['embed_s']:.2f} s + all-vs-all "
+        f"{e2e['pairs']:,} pairs {e2e['align_s']:.2f} s = {e2e['embed_s'] + e2e['align_s']:.2f} s"
+    )
 
 
 if __name__ == "__main__":

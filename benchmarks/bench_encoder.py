@@ -1,4 +1,5 @@
-"""Encoder throughput: rnabert.embed vs a plain eager re-implementation of the original, side by side.
+"""Encoder throughput: rnabert.embed vs a plain eager re-implementation of the original, side by
+side.
 
     python benchmarks/bench_encoder.py [--n 512] [--lengths 100 300] [--threads 2] [--weights PATH]
 
@@ -35,7 +36,9 @@ def best_of(fn, repeats):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--n", type=int, default=512, help="sequences per length")
     ap.add_argument("--lengths", type=int, nargs="+", default=[100, 300])
     ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
@@ -48,14 +51,21 @@ def main(argv=None):
     model = rnabert.load_model(args.weights)
     rng = np.random.default_rng(0)
     print(f"torch {torch.__version__}, {args.threads} threads, {args.n} sequences per length")
-    print(f"{'length':>6} {'reference seq/s':>16} {'rnabert seq/s':>14} {'ratio':>6} {'max |diff|':>11}")
+    print(
+        f"{'length':>6} {'reference seq/s':>16} {'rnabert seq/s':>14} {'ratio':>6} "
+        f"{'max |diff|':>11}"
+    )
     for length in args.lengths:
         seqs = ["".join(rng.choice(list("ACGU"), length)) for _ in range(args.n)]
         ids = torch.from_numpy(np.stack([rnabert.tokenize(s) for s in seqs]))
 
         def reference():
-            return torch.cat([eager_forward(model, ids[i:i + args.ref_batch])
-                              for i in range(0, len(ids), args.ref_batch)])
+            return torch.cat(
+                [
+                    eager_forward(model, ids[i : i + args.ref_batch])
+                    for i in range(0, len(ids), args.ref_batch)
+                ]
+            )
 
         def ours():
             return rnabert.embed(seqs, model=model, device="cpu", progress=False)
@@ -65,8 +75,10 @@ def main(argv=None):
         t_ref, ref = best_of(reference, args.repeats)
         diff = float(np.abs(emb.values - ref.reshape(-1, ref.shape[-1]).numpy()).max())
         status = "" if diff <= 1e-4 else "  OUTPUTS DIFFER"
-        print(f"{length:>6} {args.n / t_ref:>16.1f} {args.n / t_ours:>14.1f} {t_ref / t_ours:>6.2f} "
-              f"{diff:>11.2e}{status}")
+        print(
+            f"{length:>6} {args.n / t_ref:>16.1f} {args.n / t_ours:>14.1f} {t_ref / t_ours:>6.2f} "
+            f"{diff:>11.2e}{status}"
+        )
         if diff > 1e-4:
             return 1
     return 0

@@ -1,12 +1,15 @@
-"""Latency of one call: a warm ``rnabert.align(a, b, model=m)`` and ``rnabert.embed([a], model=m)`` on
+"""Latency of one call: a warm ``rnabert.align(a, b, model=m)`` and ``rnabert.embed([a], model=m)``
+on
 120-nt sequences, against the per-call cost of the encoder's forward pass alone, in one run.
 
     python benchmarks/bench_latency.py [--length 120] [--repeats 200] [--threads N]
 
 A user aligning pairs in a loop, or a web service, pays the per-call time, not the throughput. The
 encoder alone is ``model(ids, ids != 0)`` under ``torch.inference_mode()`` on the same tokens (one
-batch of two sequences for align, one sequence for embed), with torch's own thread count and with its
-ops on one thread; everything above it is overhead of the call. The results are checked first: align's score equals the engine's score of the same embeddings,
+batch of two sequences for align, one sequence for embed), with torch's own thread count and with
+its
+ops on one thread; everything above it is overhead of the call. The results are checked first:
+align's score equals the engine's score of the same embeddings,
 and embed's vectors equal the bare forward pass's.
 
 Prints the median and the 10th/90th percentiles in milliseconds and the ratio of each call to the
@@ -38,10 +41,14 @@ def _times(fn, repeats: int, warmup: int = 5):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--length", type=int, default=120, help="bases per sequence")
     ap.add_argument("--repeats", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    ap.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's own)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     if args.threads:
@@ -79,12 +86,18 @@ def main(argv=None) -> int:
         ("encoder forward, 1 x L", lambda: forward(ids1)),
         ("  same, ops on 1 thread, 2 x L", lambda: forward_one_thread(ids2)),
         ("  same, ops on 1 thread, 1 x L", lambda: forward_one_thread(ids1)),
-        ("rnabert.embed([a])", lambda: rnabert.embed([a], model=model, device="cpu", progress=False)),
+        (
+            "rnabert.embed([a])",
+            lambda: rnabert.embed([a], model=model, device="cpu", progress=False),
+        ),
         ("rnabert.align(a, b)", lambda: rnabert.align(a, b, model=model)),
         ("rnabert.align(emb_a, emb_b)", lambda: rnabert.align(ref[0], ref[1])),
     ]
-    print(f"rnabert {rnabert.__version__}, torch {torch.__version__}, {torch.get_num_threads()} torch "
-          f"threads, L = {args.length}, {args.repeats} warm calls each")
+    print(
+        f"rnabert {rnabert.__version__}, torch {torch.__version__}, {torch.get_num_threads()} "
+        "torch "
+        f"threads, L = {args.length}, {args.repeats} warm calls each"
+    )
     base = {}
     for name, fn in rows:
         med, lo, hi = _times(fn, args.repeats)
@@ -92,8 +105,10 @@ def main(argv=None) -> int:
         n_seq = "2" if "align(a" in name else "1"
         ratio = ""
         if name.startswith("rnabert") and "emb_a" not in name:
-            ratio = (f"  {med / base[f'encoder forward, {n_seq} x L']:4.2f}x encoder, "
-                     f"{med / base[f'  same, ops on 1 thread, {n_seq} x L']:4.2f}x on 1 thread")
+            ratio = (
+                f"  {med / base[f'encoder forward, {n_seq} x L']:4.2f}x encoder, "
+                f"{med / base[f'  same, ops on 1 thread, {n_seq} x L']:4.2f}x on 1 thread"
+            )
         print(f"{name:<30} median {med:7.2f} ms   p10 {lo:7.2f}   p90 {hi:7.2f}{ratio}")
     return 0
 

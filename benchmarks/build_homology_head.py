@@ -1,13 +1,16 @@
 """Build the shipped homology head: choose its scoring on training families, fit its null, save it.
 
 The head (rnabert.alignment.heads.HomologyHead) scores mean-centred encoder embeddings mixed with
-base-identity channels. Its six numbers (centre, mix, scale, bias, gap open, gap extend) are chosen on
+base-identity channels. Its six numbers (centre, mix, scale, bias, gap open, gap extend) are chosen
+on
 a search benchmark built from 150 *training* families (2 queries each against the family's other
-members and their dinucleotide shuffles; criterion ROC1 + pooled sensitivity at one false positive per
+members and their dinucleotide shuffles; criterion ROC1 + pooled sensitivity at one false positive
+per
 query); the extreme-value null is then fitted on queries of other training families against
 dinucleotide shuffles of members of yet other families. The validation families are never read.
 
-    python benchmarks/build_homology_head.py --out python/rnabert/weights/homology_head.safetensors \
+    python benchmarks/build_homology_head.py --out python/rnabert/weights/homology_head.safetensors
+    \
         --grid 1.0,-1.0,3,0.5 1.4,-1.0,5,1 ...     (mix,bias,gap_open,gap_extend at scale 3)
 """
 
@@ -20,26 +23,34 @@ import time
 import numpy as np
 
 import rnabert
-from rnabert.alignment.heads import HomologyHead, SHIPPED
+from rnabert.alignment.heads import SHIPPED, HomologyHead
 from rnabert.alignment.null import NullModel
 from rnabert.alignment.params import AlignParams
 from rnabert.evaluate.homology import build_benchmark, fit_head_null, head_scores, search_metrics
-from rnabert.train.data import read_families, read_validation_file
 from rnabert.model.checkpoint import DEFAULT_WEIGHTS
+from rnabert.train.data import read_families, read_validation_file
 
 
 def identity_head(mix, bias, gap_open, gap_extend, scale=3.0, null=NullModel(1.0, 1.0)):
-    """Projection = identity (the centred embedding itself), one-hot base channels weighted by mix."""
+    """Projection = identity (the centred embedding itself), one-hot base channels weighted by
+    mix."""
     base = np.zeros((6, 8), np.float32)
     base[2:6, :4] = np.eye(4, dtype=np.float32)
     base[1, :4] = 0.5
-    return HomologyHead(np.eye(120, dtype=np.float32), base, 1.0, float(mix),
-                        AlignParams(mode="local", scale=scale, bias=bias, gap_open=gap_open,
-                                    gap_extend=gap_extend), null)
+    return HomologyHead(
+        np.eye(120, dtype=np.float32),
+        base,
+        1.0,
+        float(mix),
+        AlignParams(mode="local", scale=scale, bias=bias, gap_open=gap_open, gap_extend=gap_extend),
+        null,
+    )
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data", default="../shared/data/rfam14.2-seed/Rfam14.2.seed.train.gz")
     ap.add_argument("--out", default=str(SHIPPED))
     ap.add_argument("--grid", nargs="+", default=["1.4,-1.0,5,1"])
@@ -52,7 +63,9 @@ def main():
     fams = [f for f in read_families(args.data) if f.accession not in held]
     rng = np.random.default_rng(123)
     dev_idx = set(rng.choice(len(fams), 150, replace=False).tolist())
-    dev = build_benchmark([fams[i].alignment for i in sorted(dev_idx)], max_members=8, seed=args.seed)
+    dev = build_benchmark(
+        [fams[i].alignment for i in sorted(dev_idx)], max_members=8, seed=args.seed
+    )
     model = rnabert.load_model()
     emb = rnabert.embed(list(zip(dev.names, dev.seqs)), model=model, device="cpu")
     homolog, counted = dev.truth()
@@ -71,14 +84,21 @@ def main():
     q_null = np.arange(args.null_queries)
     d_null = np.arange(args.null_queries, len(seqs))
     best = None
-    print("| mix | bias | gap open | gap extend | λ | ROC AUC | ROC1 | sens@1FP/q |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "| mix | bias | gap open | gap extend | λ | ROC AUC | ROC1 | sens@1FP/q |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
     for spec in args.grid:
         mix, bias, go, ge = (float(x) for x in spec.split(","))
         head = fit_head_null(identity_head(mix, bias, go, ge), null_emb, q_null, d_null)
         s = head_scores(head, emb, dev.queries, dev.database)
         m = search_metrics(-np.log(s["e_pair"]), homolog, counted)
-        print(f"| {mix} | {bias} | {go} | {ge} | {head.null.lam:.3f} | {m['auc']:.4f} | {m['roc1']:.4f} | "
-              f"{m['sens_1fp']:.4f} |", flush=True)
+        print(
+            f"| {mix} | {bias} | {go} | {ge} | {head.null.lam:.3f} | {m['auc']:.4f} | "
+            f"{m['roc1']:.4f} | "
+            f"{m['sens_1fp']:.4f} |",
+            flush=True,
+        )
         if best is None or m["roc1"] + m["sens_1fp"] > best[0]:
             best = (m["roc1"] + m["sens_1fp"], head)
     head = best[1]
@@ -87,8 +107,10 @@ def main():
 
     head = dataclasses.replace(head, encoder_sha256=sha)
     head.save(args.out)
-    print(f"saved {args.out}: params {head.params}, null {head.null}, encoder {sha[:12]}…, "
-          f"{time.time() - t0:.0f} s")
+    print(
+        f"saved {args.out}: params {head.params}, null {head.null}, encoder {sha[:12]}…, "
+        f"{time.time() - t0:.0f} s"
+    )
 
 
 if __name__ == "__main__":

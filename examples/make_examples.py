@@ -55,13 +55,18 @@ def main(argv) -> None:
         raise SystemExit(f"families not in {argv[1]}: {missing}")
     alignments = [found[f] for f in FAMILIES]
     write_stockholm(alignments, out / "rfam_examples.sto")
-    records = [SeqRecord(rec.name, rec.seq, f"{aln.id}; {aln.gf.get('DE', '')}")
-               for aln in alignments for rec in aln.records()]
+    records = [
+        SeqRecord(rec.name, rec.seq, f"{aln.id}; {aln.gf.get('DE', '')}")
+        for aln in alignments
+        for rec in aln.records()
+    ]
     write_fasta(records, out / "rfam_examples.fa")
     for aln in alignments:
         lengths = [len(r.seq) for r in aln.records()]
-        print(f"{aln.accession} {aln.id}: {len(aln)} sequences, {min(lengths)}-{max(lengths)} nt, "
-              f"{aln.ncols} columns")
+        print(
+            f"{aln.accession} {aln.id}: {len(aln)} sequences, {min(lengths)}-{max(lengths)} nt, "
+            f"{aln.ncols} columns"
+        )
 
 
 if __name__ == "__main__":

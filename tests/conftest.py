@@ -13,8 +13,9 @@ EXAMPLES = REPO / "examples"
 
 def _gpu_usable() -> bool:
     try:
-        from rnabert import _cuda  # noqa: F401
         import torch
+
+        from rnabert import _cuda  # noqa: F401
 
         return _cuda.device_count() > 0 and torch.cuda.is_available()
     except ImportError:

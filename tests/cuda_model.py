@@ -1,10 +1,16 @@
-"""A step-by-step Python model of the GPU engine's warp schedule (cuda/dp.cu), for machines without a GPU.
+"""A step-by-step Python model of the GPU engine's warp schedule (cuda/dp.cu), for machines without
+a GPU.
 
-It transcribes `solve` and `traceback_kernel` lane by lane: 32-row strips, lane r at column t - r + 1 on
-step t, the row above from lane r - 1's previous step (lane 0: the row buffer the previous strip's last
-row wrote), the 64-column ring of match scores filled 32 columns ahead, the last column for semi-global
-ends, the local-mode butterfly reduction, traceback nibbles packed 8 per 32-bit word and the path walk.
-Run on exact-arithmetic matrices it must reproduce the CPU engine's scores and paths exactly; that checks
+It transcribes `solve` and `traceback_kernel` lane by lane: 32-row strips, lane r at column t - r +
+1 on
+step t, the row above from lane r - 1's previous step (lane 0: the row buffer the previous strip's
+last
+row wrote), the 64-column ring of match scores filled 32 columns ahead, the last column for
+semi-global
+ends, the local-mode butterfly reduction, traceback nibbles packed 8 per 32-bit word and the path
+walk.
+Run on exact-arithmetic matrices it must reproduce the CPU engine's scores and paths exactly; that
+checks
 the schedule's indexing, not the CUDA code itself (which needs a GPU: tests marked ``gpu``).
 """
 
@@ -87,13 +93,18 @@ def solve(S, mode="global", free_ends="both", gap_open=1.0, gap_extend=0.1):
         up_prev = [0.0] * 32
         word = [0] * 32
         for t in range(L2 + rows - 1):
-            if t % 32 == 0 and t < L2:  # fill_chunk: lane l computes column t + l for every row of the strip
+            if (
+                t % 32 == 0 and t < L2
+            ):  # fill_chunk: lane l computes column t + l for every row of the strip
                 for lane in range(32):
                     jj = t + lane
                     if jj < L2:
                         for r in range(rows):
                             ring[r][jj % RING] = (jj, S[i0 + r][jj])
-            prev_h, prev_e = list(out_h), list(out_e)  # __shfl_up_sync reads the previous step's values
+            prev_h, prev_e = (
+                list(out_h),
+                list(out_e),
+            )  # __shfl_up_sync reads the previous step's values
             for lane in range(32):
                 up_h = prev_h[lane - 1] if lane > 0 else prev_h[0]
                 up_e = prev_e[lane - 1] if lane > 0 else prev_e[0]
@@ -111,8 +122,16 @@ def solve(S, mode="global", free_ends="both", gap_open=1.0, gap_extend=0.1):
                     diag = up_prev[lane]
                 col, match = ring[lane][(j - 1) % RING]
                 assert col == j - 1, f"ring slot holds column {col}, lane {lane} needs {j - 1}"
-                h, e, f, d = _cell(diag, up_h, up_e, left_h[lane], left_f[lane], match, oe, ge, local)
-                left_h[lane], left_f[lane], out_h[lane], out_e[lane], up_prev[lane] = h, f, h, e, up_h
+                h, e, f, d = _cell(
+                    diag, up_h, up_e, left_h[lane], left_f[lane], match, oe, ge, local
+                )
+                left_h[lane], left_f[lane], out_h[lane], out_e[lane], up_prev[lane] = (
+                    h,
+                    f,
+                    h,
+                    e,
+                    up_h,
+                )
                 if local and h > best[lane][0]:
                     best[lane] = [h, i, j]
                 if j == L2:
@@ -123,7 +142,9 @@ def solve(S, mode="global", free_ends="both", gap_open=1.0, gap_extend=0.1):
                 if (j - 1) & 7 == 7 or j == L2:
                     tb[(i - 1) * words + (j - 1) // 8] = word[lane]
                     word[lane] = 0
-        ring = [[(-1, None)] * RING for _ in range(32)]  # a strip never reads the previous strip's ring
+        ring = [
+            [(-1, None)] * RING for _ in range(32)
+        ]  # a strip never reads the previous strip's ring
     if mode == GLOBAL:
         score, ei, ej = rowH[L2], L1, L2
     elif local:
@@ -133,7 +154,9 @@ def solve(S, mode="global", free_ends="both", gap_open=1.0, gap_extend=0.1):
             nb = []
             for lane in range(32):
                 (sb, bi, bj), (ob, oi, oj) = b[lane], b[lane ^ o]
-                take = ob > sb or (ob == sb and oi != 0 and (bi == 0 or oi < bi or (oi == bi and oj < bj)))
+                take = ob > sb or (
+                    ob == sb and oi != 0 and (bi == 0 or oi < bi or (oi == bi and oj < bj))
+                )
                 nb.append([ob, oi, oj] if take else [sb, bi, bj])
             b = nb
             o >>= 1

@@ -3,10 +3,14 @@
 Textbook clarity over speed: plain loops over the DP matrices, float64 arithmetic. Tests compare the
 compiled engines against these.
 
-Conventions (shared with csrc/dp_recurrence.h): S[i, j] scores base i of A against base j of B; a run of
-k gapped bases costs gap_open + k * gap_extend. Three-state Gotoh: H (best), E (base of A against a gap),
-F (base of B against a gap). Ties as the original RNABERT: H prefers the diagonal, then F, then E (E only
-when strictly better than F); E and F prefer opening over extending; local mode restarts when the best
+Conventions (shared with csrc/dp_recurrence.h): S[i, j] scores base i of A against base j of B; a
+run of
+k gapped bases costs gap_open + k * gap_extend. Three-state Gotoh: H (best), E (base of A against a
+gap),
+F (base of B against a gap). Ties as the original RNABERT: H prefers the diagonal, then F, then E (E
+only
+when strictly better than F); E and F prefer opening over extending; local mode restarts when the
+best
 is <= 0.
 """
 
@@ -48,11 +52,14 @@ def _border_left(i, go, ge, mode, free_ends):
     return 0.0
 
 
-def align(S, gap_open=1.0, gap_extend=0.1, mode="global", free_ends="both") -> Tuple[float, List[Tuple[int, int]]]:
+def align(
+    S, gap_open=1.0, gap_extend=0.1, mode="global", free_ends="both"
+) -> Tuple[float, List[Tuple[int, int]]]:
     """Optimal alignment of score matrix S: (score, aligned 0-based pairs in increasing order).
 
     mode "global" (Gotoh with the original's tie-breaking), "local" (Smith-Waterman, affine gaps) or
-    "semiglobal" (free_ends "both": end gaps free in both sequences; "query": A aligned entirely inside B).
+    "semiglobal" (free_ends "both": end gaps free in both sequences; "query": A aligned entirely
+    inside B).
     """
     S = np.asarray(S, dtype=np.float64)
     L1, L2 = S.shape
@@ -94,7 +101,7 @@ def align(S, gap_open=1.0, gap_extend=0.1, mode="global", free_ends="both") -> T
             for j in range(1, L2 + 1):
                 if H[i, j] > best:
                     end, best = (i, j), H[i, j]
-    else:  # semiglobal: the corner, then the last row right to left, then the last column bottom to top
+    else:  # semiglobal: the corner, the last row right to left, then the last column bottom to top
         end = (L1, L2)
         for j in range(L2 - 1, -1, -1):
             if H[L1, j] > H[end]:
@@ -131,7 +138,8 @@ def align(S, gap_open=1.0, gap_extend=0.1, mode="global", free_ends="both") -> T
 
 
 def path_score(S, pairs, gap_open=1.0, gap_extend=0.1, mode="global", free_ends="both") -> float:
-    """The score of a given alignment (aligned pairs), by the scheme of ``mode``: recomputed from scratch."""
+    """The score of a given alignment (aligned pairs), by the scheme of ``mode``: recomputed from
+    scratch."""
     S = np.asarray(S, dtype=np.float64)
     L1, L2 = S.shape
     pairs = [tuple(map(int, p)) for p in pairs]
@@ -159,7 +167,8 @@ def path_score(S, pairs, gap_open=1.0, gap_extend=0.1, mode="global", free_ends=
 
 
 def margin_matrix(shape, reference, fp_margin, fn_margin) -> np.ndarray:
-    """Match-score offsets of loss-augmented inference: +fp off the reference, -fn on reference cells."""
+    """Match-score offsets of loss-augmented inference: +fp off the reference, -fn on reference
+    cells."""
     M = np.full(shape, float(fp_margin))
     for i, j in reference:
         M[i, j] = -float(fn_margin)
@@ -167,15 +176,21 @@ def margin_matrix(shape, reference, fp_margin, fn_margin) -> np.ndarray:
 
 
 def loss_augmented(S, reference, fp_margin, fn_margin, gap_open=1.0, gap_extend=0.1, mode="global"):
-    """max over alignments A of score(A) + Delta(A, A*), and its argmax, by the exact decomposition."""
+    """max over alignments A of score(A) + Delta(A, A*), and its argmax, by the exact
+    decomposition."""
     ref = sorted(set(map(tuple, reference)))
-    score, pairs = align(np.asarray(S, np.float64) + margin_matrix(np.shape(S), ref, fp_margin, fn_margin),
-                         gap_open, gap_extend, mode)
+    score, pairs = align(
+        np.asarray(S, np.float64) + margin_matrix(np.shape(S), ref, fp_margin, fn_margin),
+        gap_open,
+        gap_extend,
+        mode,
+    )
     return score + fn_margin * len(ref), pairs
 
 
 def all_alignments(L1: int, L2: int):
-    """Every alignment of an L1 x L2 problem, as lists of increasing pairs (brute force, tiny sizes only)."""
+    """Every alignment of an L1 x L2 problem, as lists of increasing pairs (brute force, tiny sizes
+    only)."""
     out = []
     for k in range(min(L1, L2) + 1):
         for rows in itertools.combinations(range(L1), k):
@@ -191,7 +206,8 @@ def delta(pairs, reference, fp_margin, fn_margin) -> float:
 
 
 def soft_score(a_emb, b_emb, soft_scale=1.3) -> float:
-    """The original's soft-alignment similarity: s = soft_scale*cos, a = row softmax, b = column softmax,
+    """The original's soft-alignment similarity: s = soft_scale*cos, a = row softmax, b = column
+    softmax,
     c = a + b - a*b, score = sum(c*s) / sum(c)."""
     s = soft_scale * cosine_matrix(a_emb, b_emb)
     ea = np.exp(s - s.max(axis=1, keepdims=True))

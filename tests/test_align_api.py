@@ -1,4 +1,5 @@
-"""The public alignment API: align_scores against the reference DP, Alignment, PairScores, align_many."""
+"""The public alignment API: align_scores against the reference DP, Alignment, PairScores,
+align_many."""
 
 import json
 
@@ -10,7 +11,8 @@ from rnabert.alignment import Alignment, PairScores, align_many, align_scores, a
 from rnabert.embeddings import Embeddings
 
 
-# -- helpers -----------------------------------------------------------------------------------------
+# -- helpers
+# -----------------------------------------------------------------------------------------
 def cosine(a, b):
     a = a / np.linalg.norm(a, axis=1, keepdims=True)
     b = b / np.linalg.norm(b, axis=1, keepdims=True)
@@ -18,9 +20,11 @@ def cosine(a, b):
 
 
 def rescore(S, pairs, gap_open, gap_extend, mode="global", free_ends="both"):
-    """Score of an alignment given as aligned pairs: matches minus gap_open + k*gap_extend per gap run.
+    """Score of an alignment given as aligned pairs: matches minus gap_open + k*gap_extend per gap
+    run.
 
-    Global: every maximal run of unaligned bases of A or of B counts, end runs included. Local: only runs
+    Global: every maximal run of unaligned bases of A or of B counts, end runs included. Local: only
+    runs
     between the first and last aligned pair. Semi-global: end runs are free in both sequences
     (free_ends="both") or only in B (free_ends="query": A lies inside B).
     """
@@ -56,7 +60,8 @@ def reference_cases():
         return json.load(fh)["cases"]
 
 
-# -- align_scores against the reference ----------------------------------------------------------------
+# -- align_scores against the reference
+# ----------------------------------------------------------------
 def test_align_scores_reproduces_reference(reference_cases):
     import rnabert
 
@@ -93,8 +98,15 @@ def test_align_scores_margins_change_the_objective(reference_cases):
     S = np.asarray(c["score_matrix"])
     ref = np.asarray(c["aligned_pairs"])
     plain = align_scores_many([S], gap_open=1.0, gap_extend=0.125, traceback=False)[0]
-    aug = align_scores_many([S], gap_open=1.0, gap_extend=0.125, reference=[ref], fp_margin=0.5,
-                            fn_margin=0.0, traceback=False)[0]
+    aug = align_scores_many(
+        [S],
+        gap_open=1.0,
+        gap_extend=0.125,
+        reference=[ref],
+        fp_margin=0.5,
+        fn_margin=0.0,
+        traceback=False,
+    )[0]
     assert aug >= plain - 1e-6  # a non-negative bonus can only raise the optimum
     with pytest.raises(ValueError, match="fp_margin"):
         align_scores_many([S], reference=[ref], fp_margin=-1.0)
@@ -130,12 +142,21 @@ def test_align_scores_local_and_semiglobal():
     assert len(semi.gapped_a.replace("-", "")) == 20 and len(semi.gapped_b.replace("-", "")) == 30
 
 
-# -- the Alignment object --------------------------------------------------------------------------------
+# -- the Alignment object
+# --------------------------------------------------------------------------------
 @pytest.fixture
 def hand():
     # A = GACGUA, B = ACUUA; pairs A1-B0, A2-B1, A4-B3
-    return Alignment(1.5, [[1, 0], [2, 1], [4, 3]], 6, 5, seq_a="GACGUA", seq_b="ACUUA",
-                     name_a="query", name_b="target")
+    return Alignment(
+        1.5,
+        [[1, 0], [2, 1], [4, 3]],
+        6,
+        5,
+        seq_a="GACGUA",
+        seq_b="ACUUA",
+        name_a="query",
+        name_b="target",
+    )
 
 
 def test_alignment_gapped_strings_and_cigar(hand):
@@ -172,8 +193,8 @@ def test_alignment_layout_consistent_with_pairs(mode):
         aln = Alignment(0.0, np.stack([pi, pj], 1), la, lb, seq_a=sa, seq_b=sb, mode=mode)
         ga, gb = aln.gapped_a, aln.gapped_b
         assert len(ga) == len(gb) == aln.n_columns
-        assert ga.replace("-", "") == sa[aln.start_a:aln.end_a]
-        assert gb.replace("-", "") == sb[aln.start_b:aln.end_b]
+        assert ga.replace("-", "") == sa[aln.start_a : aln.end_a]
+        assert gb.replace("-", "") == sb[aln.start_b : aln.end_b]
         assert not any(x == "-" and y == "-" for x, y in zip(ga, gb))
         # aligned pairs are exactly the columns with a base in both rows, in order
         ia = np.cumsum([c != "-" for c in ga]) - 1 + aln.start_a
@@ -213,7 +234,9 @@ def test_alignment_str_layout():
     pj = np.sort(rng.choice(lb, size=90, replace=False))
     sa = "".join(rng.choice(list("ACGU"), size=la))
     sb = "".join(rng.choice(list("ACGU"), size=lb))
-    aln = Alignment(12.25, np.stack([pi, pj], 1), la, lb, seq_a=sa, seq_b=sb, name_a="qq", name_b="t")
+    aln = Alignment(
+        12.25, np.stack([pi, pj], 1), la, lb, seq_a=sa, seq_b=sb, name_a="qq", name_b="t"
+    )
     text = str(aln)
     lines = text.rstrip("\n").split("\n")
     assert "score 12.2500" in lines[0] and "qq" in lines[0] and "identity" in lines[0]
@@ -275,15 +298,25 @@ def test_to_fasta_and_stockholm_parse_back(hand, tmp_path):
 
 
 def test_local_records_carry_coordinates():
-    aln = Alignment(3.0, [[2, 4], [3, 5], [5, 6]], 8, 9, seq_a="AAGCUGAA", seq_b="UUUUGCAUU", mode="local",
-                    name_a="x", name_b="x")
+    aln = Alignment(
+        3.0,
+        [[2, 4], [3, 5], [5, 6]],
+        8,
+        9,
+        seq_a="AAGCUGAA",
+        seq_b="UUUUGCAUU",
+        mode="local",
+        name_a="x",
+        name_b="x",
+    )
     assert aln.gapped_a == "GCUG" and aln.gapped_b == "GC-A"
     recs = _parse_fasta(aln.to_fasta())
     assert [r[0] for r in recs] == ["x/3-6", "x/5-7"]
     assert "x/3-6" in aln.to_stockholm()
 
 
-# -- align_many ------------------------------------------------------------------------------------------
+# -- align_many
+# ------------------------------------------------------------------------------------------
 def test_align_many_all_pairs_match_engine(rng):
     from rnabert.alignment import engine
 
@@ -309,12 +342,17 @@ def test_align_many_params_and_soft(rng):
     emb = random_embeddings(rng, 5)
     pairs = np.array([[0, 1], [3, 2], [4, 4]])
     p = ra.AlignParams(mode="local", bias=-0.3, gap_open=2.0, gap_extend=0.5)
-    res = align_many(emb, pairs, mode="local", bias=-0.3, gap_open=2.0, gap_extend=0.5, device="cpu")
-    np.testing.assert_allclose(res.score, engine.score_pairs(emb, pairs, p, device="cpu"), atol=1e-5)
+    res = align_many(
+        emb, pairs, mode="local", bias=-0.3, gap_open=2.0, gap_extend=0.5, device="cpu"
+    )
+    np.testing.assert_allclose(
+        res.score, engine.score_pairs(emb, pairs, p, device="cpu"), atol=1e-5
+    )
     assert res.i.tolist() == [0, 3, 4] and res.j.tolist() == [1, 2, 4]
     soft = align_many(emb, pairs, score="soft", device="cpu")
-    np.testing.assert_allclose(soft.score, engine.soft_align_scores(emb, pairs, ra.AlignParams(), device="cpu"),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        soft.score, engine.soft_align_scores(emb, pairs, ra.AlignParams(), device="cpu"), atol=1e-5
+    )
     with pytest.raises(ValueError, match="traceback"):
         align_many(emb, pairs, score="soft", traceback=True, device="cpu")
 
@@ -351,16 +389,22 @@ def test_align_many_top_k_and_min_score_agree_with_dense(rng):
 
 def test_align_many_traceback_scores_recomputed(rng):
     emb = random_embeddings(rng, 5, letters=True)
-    cases = [("global", {}), ("local", {"bias": -0.2}),
-             ("global", {"gap_open": 0.5, "gap_extend": 0.3, "scale": 2.0}),
-             ("semiglobal", {"bias": -0.1}), ("semiglobal", {"bias": -0.1, "free_ends": "query"})]
+    cases = [
+        ("global", {}),
+        ("local", {"bias": -0.2}),
+        ("global", {"gap_open": 0.5, "gap_extend": 0.3, "scale": 2.0}),
+        ("semiglobal", {"bias": -0.1}),
+        ("semiglobal", {"bias": -0.1, "free_ends": "query"}),
+    ]
     for mode, params in cases:
         res = align_many(emb, mode=mode, traceback=True, device="cpu", **params)
         assert res.alignments is not None and len(res.alignments) == len(res)
         p = ra.AlignParams(mode=mode, **params)
         for i, j, s, aln in zip(res.i, res.j, res.score, res.alignments):
             S = p.scale * cosine(emb[i], emb[j]) + p.bias
-            assert abs(rescore(S, aln.pairs, p.gap_open, p.gap_extend, mode, p.free_ends) - s) <= 1e-4
+            assert (
+                abs(rescore(S, aln.pairs, p.gap_open, p.gap_extend, mode, p.free_ends) - s) <= 1e-4
+            )
             assert aln.score == pytest.approx(float(s))
             assert aln.seq_a == emb.sequences[i] and aln.seq_b == emb.sequences[j]
             assert aln.name_a == emb.names[i] and aln.name_b == emb.names[j]
@@ -368,7 +412,9 @@ def test_align_many_traceback_scores_recomputed(rng):
         header = res.to_tsv().splitlines()[0].split("\t")
         assert header == ["name_a", "name_b", "score", "identity", "cigar"]
     no_tb = align_many(emb, device="cpu")
-    np.testing.assert_allclose(no_tb.score, align_many(emb, traceback=True, device="cpu").score, atol=1e-5)
+    np.testing.assert_allclose(
+        no_tb.score, align_many(emb, traceback=True, device="cpu").score, atol=1e-5
+    )
 
 
 def test_align_many_query_target(rng):
@@ -471,7 +517,8 @@ def test_rnabert_align_is_only_the_function(rng):
     assert rnabert.align_many is align_many and rnabert.align_scores is align_scores
 
 
-# -- argument errors -------------------------------------------------------------------------------------
+# -- argument errors
+# -------------------------------------------------------------------------------------
 def test_bad_arguments(rng):
     emb = random_embeddings(rng, 4)
     with pytest.raises(ValueError, match="mode"):

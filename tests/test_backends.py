@@ -1,12 +1,11 @@
 """Capabilities as data: backends(), the engine choice, imports that never need a GPU."""
 
+import importlib
 import subprocess
 import sys
 import types
 
 import pytest
-
-import importlib
 
 import rnabert
 
@@ -32,28 +31,47 @@ def test_backends_report_what_is_compiled_and_runnable():
 
 
 def test_import_needs_neither_torch_nor_a_gpu():
-    code = "import sys, rnabert; rnabert.backends; assert 'torch' not in sys.modules, 'torch imported eagerly'"
+    code = (
+        "import sys, rnabert; rnabert.backends; "
+        "assert 'torch' not in sys.modules, 'torch imported eagerly'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_simd_level_can_be_lowered_for_comparisons():
     code = "import rnabert._core as c; print(c.simd_level())"
-    out = subprocess.run([sys.executable, "-c", code], env={"RNABERT_SIMD": "scalar", "PATH": ""},
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"RNABERT_SIMD": "scalar", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "scalar"
 
 
 def _fake_cuda(validated):
-    mod = types.SimpleNamespace(**{f: (lambda *a, **k: None) for f in backends_mod.ENGINE_FUNCTIONS})
+    mod = types.SimpleNamespace(
+        **{f: (lambda *a, **k: None) for f in backends_mod.ENGINE_FUNCTIONS}
+    )
     if validated is not None:
         mod.VALIDATED = validated
     return mod
 
 
-@pytest.mark.parametrize("validated, forced, expected", [
-    (None, None, "cpu"), (False, None, "cpu"), (True, None, "cuda"), (False, "cuda", "cuda"), (True, "cpu", "cpu"),
-])
-def test_auto_takes_the_cuda_engine_only_when_validated_or_forced(monkeypatch, validated, forced, expected):
+@pytest.mark.parametrize(
+    "validated, forced, expected",
+    [
+        (None, None, "cpu"),
+        (False, None, "cpu"),
+        (True, None, "cuda"),
+        (False, "cuda", "cuda"),
+        (True, "cpu", "cpu"),
+    ],
+)
+def test_auto_takes_the_cuda_engine_only_when_validated_or_forced(
+    monkeypatch, validated, forced, expected
+):
     monkeypatch.setattr(backends_mod, "cuda_module", lambda: _fake_cuda(validated))
     monkeypatch.setattr(backends_mod, "_torch_sees_gpu", lambda: True)
     if forced:
@@ -62,7 +80,9 @@ def test_auto_takes_the_cuda_engine_only_when_validated_or_forced(monkeypatch, v
         monkeypatch.delenv("RNABERT_BACKEND", raising=False)
     assert backends_mod.resolve_device("auto", engine=True) == expected
     assert backends_mod.resolve_device("cpu", engine=True) == "cpu"
-    assert backends_mod.resolve_device("auto") == "cuda"  # the encoder only needs torch to see the GPU
+    assert (
+        backends_mod.resolve_device("auto") == "cuda"
+    )  # the encoder only needs torch to see the GPU
     if expected == "cuda":
         assert backends_mod.engine_module("auto") is not None
 

@@ -13,8 +13,11 @@ from rnabert.embeddings import Embeddings
 
 def _block(rng, n=5, dim=120):
     seqs = ["".join(rng.choice(list("ACGU"), int(rng.integers(8, 40)))) for _ in range(n)]
-    return Embeddings.from_arrays([rng.normal(size=(len(s), dim)).astype(np.float32) for s in seqs],
-                                  [f"s{k}" for k in range(n)], seqs)
+    return Embeddings.from_arrays(
+        [rng.normal(size=(len(s), dim)).astype(np.float32) for s in seqs],
+        [f"s{k}" for k in range(n)],
+        seqs,
+    )
 
 
 def test_bits_are_the_null_of_the_heads_local_scores(rng):
@@ -25,11 +28,14 @@ def test_bits_are_the_null_of_the_heads_local_scores(rng):
     raw = all_vs_all(head.vectors(emb), head.params)
     np.testing.assert_allclose(res.score, head.null.bits(raw[res.i, res.j]), rtol=1e-5)
     L = emb.lengths
-    np.testing.assert_allclose(res.evalue(), head.null.evalue(raw[res.i, res.j], L[res.i], L[res.j]),
-                               rtol=1e-4)
-    np.testing.assert_allclose(res.evalue(db_residues=10000.0),
-                               head.null.effective(L[res.i]) * 10000.0 * 2.0 ** -res.score.astype(float),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        res.evalue(), head.null.evalue(raw[res.i, res.j], L[res.i], L[res.j]), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        res.evalue(db_residues=10000.0),
+        head.null.effective(L[res.i]) * 10000.0 * 2.0 ** -res.score.astype(float),
+        rtol=1e-6,
+    )
     np.testing.assert_allclose(res.evalue(db_size=3), 3 * res.evalue(), rtol=1e-6)
 
 
@@ -39,7 +45,9 @@ def test_bits_threshold_top_k_and_traceback(rng):
     full = rnabert.align_many(emb, score="bits", head=head)
     cut = float(np.median(full.score))
     kept = rnabert.align_many(emb, score="bits", head=head, min_score=cut)
-    assert set(zip(kept.i, kept.j)) == {(a, b) for a, b, s in zip(full.i, full.j, full.score) if s >= cut - 1e-4}
+    assert set(zip(kept.i, kept.j)) == {
+        (a, b) for a, b, s in zip(full.i, full.j, full.score) if s >= cut - 1e-4
+    }
     top = rnabert.align_many(emb, score="bits", head=head, top_k=1)
     assert len(top) == 6 and isinstance(top, BitScores)
     tb = rnabert.align_many(emb, score="bits", head=head, traceback=True)
@@ -61,7 +69,9 @@ def test_bits_refusals(rng, tmp_path):
         rnabert.align_many(["ACGUACGU", "GGCCAAUU"], score="bits", model=model)
     rnabert.save_model(model, tmp_path / "m.safetensors")
     with pytest.raises(ValueError, match="m.safetensors has none"):
-        rnabert.align_many(["ACGUACGU", "GGCCAAUU"], score="bits", model=str(tmp_path / "m.safetensors"))
+        rnabert.align_many(
+            ["ACGUACGU", "GGCCAAUU"], score="bits", model=str(tmp_path / "m.safetensors")
+        )
     # a checkpoint without a head still aligns
     assert len(rnabert.align_many(["ACGUACGU", "GGCCAAUU"], model=model)) == 1
 
@@ -77,4 +87,6 @@ def test_shipped_head_tells_a_homolog_from_its_shuffle():
     res = rnabert.align_many([(r.name, r.seq) for r in recs] + shuffled, score="bits", model=model)
     m = res.to_matrix()
     assert m[0, 1] > 20 and m[0, 1] > np.nanmax(m[0, 4:]) + 10
-    assert np.nanmax(res.evalue()[(res.j >= 4) & (res.i < 4)]) > 1e-3  # unrelated pairs are not significant
+    assert (
+        np.nanmax(res.evalue()[(res.j >= 4) & (res.i < 4)]) > 1e-3
+    )  # unrelated pairs are not significant

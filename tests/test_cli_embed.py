@@ -43,8 +43,22 @@ def test_embed_npz_and_pooled(tmp_path, fasta, weights):
         np.testing.assert_allclose(z["pooled"], per_base.pooled(), rtol=1e-6)
         assert z["names"].tolist() == ["first", "second"]
     st = tmp_path / "pooled.safetensors"
-    assert main(["embed", str(fasta), "-o", str(st), "--pooled", "--format", "safetensors",
-                 "--weights", weights]) == 0
+    assert (
+        main(
+            [
+                "embed",
+                str(fasta),
+                "-o",
+                str(st),
+                "--pooled",
+                "--format",
+                "safetensors",
+                "--weights",
+                weights,
+            ]
+        )
+        == 0
+    )
     from safetensors import safe_open
 
     with safe_open(str(st), framework="numpy") as f:
@@ -52,16 +66,21 @@ def test_embed_npz_and_pooled(tmp_path, fasta, weights):
         assert json.loads(f.metadata()["names"]) == ["first", "second"]
 
 
-@pytest.mark.parametrize("content, expected", [
-    (">a\nACGU\n>b\nAC7U\n", "'b'.*position 3"),
-    (">a\nACGU\n>a\nACGU\n", "duplicate"),
-    ("ACGU\n>a\nACGU\n", r"bad.fa:1: cannot tell the format"),
-    (">a\n\n>b\nACGU\n", "'a'"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (">a\nACGU\n>b\nAC7U\n", "'b'.*position 3"),
+        (">a\nACGU\n>a\nACGU\n", "duplicate"),
+        ("ACGU\n>a\nACGU\n", r"bad.fa:1: cannot tell the format"),
+        (">a\n\n>b\nACGU\n", "'a'"),
+    ],
+)
 def test_embed_bad_input_is_one_line_and_exit_2(tmp_path, weights, capsys, content, expected):
     bad = tmp_path / "bad.fa"
     bad.write_text(content)
-    assert main(["embed", str(bad), "-o", str(tmp_path / "o.safetensors"), "--weights", weights]) == 2
+    assert (
+        main(["embed", str(bad), "-o", str(tmp_path / "o.safetensors"), "--weights", weights]) == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("rnabert embed: error:")
     import re
@@ -84,6 +103,14 @@ def test_embed_help_explains_every_option(capsys):
         main(["embed", "--help"])
     assert done.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--output", "--format", "--pooled", "--weights", "--device", "--batch-tokens", "--strict",
-                   "--no-progress"):
+    for option in (
+        "--output",
+        "--format",
+        "--pooled",
+        "--weights",
+        "--device",
+        "--batch-tokens",
+        "--strict",
+        "--no-progress",
+    ):
         assert option in text

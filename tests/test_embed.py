@@ -30,7 +30,10 @@ def test_embed_reproduces_the_original_forward_pass(model, fixtures_dir):
     ref = json.loads((fixtures_dir / "reference_forward_pass.json").read_text())
     emb = rnabert.embed(ref["sequences"], model=model, device="cpu")
     assert len(emb) == 5 and emb.dim == 120 and emb.values.dtype == np.float32
-    assert emb.offsets.dtype == np.int64 and emb.offsets.tolist() == [0, *np.cumsum(list(map(len, ref["sequences"])))]
+    assert emb.offsets.dtype == np.int64 and emb.offsets.tolist() == [
+        0,
+        *np.cumsum(list(map(len, ref["sequences"]))),
+    ]
     for i in range(5):
         np.testing.assert_allclose(emb[i], ref["final_layer"][i], atol=1e-4, rtol=0)
     assert emb.sequences == ref["sequences"]
@@ -42,8 +45,11 @@ def test_embed_accepts_every_input_kind(model, tmp_path):
     fasta = tmp_path / "in.fa"
     fasta.write_text("".join(f">{k}\n{v}\n" for k, v in seqs.items()))
     sto = tmp_path / "in.sto"
-    sto.write_text("# STOCKHOLM 1.0\na ACGUAGC--\nb GGGAAACCC\n//\n".replace("GGGAAACCC", "GGGAAA.CCC")
-                   .replace("ACGUAGC--", "ACGUAGC---"))
+    sto.write_text(
+        "# STOCKHOLM 1.0\na ACGUAGC--\nb GGGAAACCC\n//\n".replace(
+            "GGGAAACCC", "GGGAAA.CCC"
+        ).replace("ACGUAGC--", "ACGUAGC---")
+    )
     kinds = {
         "dict": seqs,
         "pairs": list(seqs.items()),
@@ -87,7 +93,7 @@ def test_long_sequences_use_the_most_central_window(model, rng):
     ids = tokenize(seq)
     starts = window_starts(len(seq), 440, 220)
     choice = most_central_window(len(seq), starts, 440)
-    windows = encode_ids(model, [ids[s:s + 440] for s in starts])
+    windows = encode_ids(model, [ids[s : s + 440] for s in starts])
     want = np.stack([windows[choice[p]][p - starts[choice[p]]] for p in range(len(seq))])
     np.testing.assert_allclose(emb[0], want, atol=1e-5, rtol=0)
     again = rnabert.embed([seq], model=model)
@@ -106,12 +112,17 @@ def test_windowed_path_is_the_short_path_up_to_440(model, rng, length):
 
 def test_window_boundary_is_continuous(model, rng):
     # 441 bases: two windows; every base still gets ≥ 219 bases of context on its poorer side or
-    # touches an end, and the vectors stay close to those of the 440-base prefix inside the first window.
+    # touches an end, and the vectors stay close to those of the 440-base prefix inside the first
+    # window.
     seq = _random_rna(rng, 441)
     long = rnabert.embed([seq], model=model)[0]
     prefix = rnabert.embed([seq[:440]], model=model)[0]
     assert long.shape == (441, 120)
-    cos = np.sum(long[:220] * prefix[:220], 1) / np.linalg.norm(long[:220], axis=1) / np.linalg.norm(prefix[:220], axis=1)
+    cos = (
+        np.sum(long[:220] * prefix[:220], 1)
+        / np.linalg.norm(long[:220], axis=1)
+        / np.linalg.norm(prefix[:220], axis=1)
+    )
     assert cos.min() > 0.9
 
 
@@ -121,7 +132,9 @@ def test_embeddings_block_api(rng):
     assert len(emb) == 3 and emb.total_len == 11 and emb.lengths.tolist() == [3, 1, 7]
     np.testing.assert_array_equal(emb[2], arrays[2])
     np.testing.assert_array_equal(emb[-1], arrays[2])
-    np.testing.assert_allclose(emb.pooled(), np.stack([a.astype(np.float64).mean(0) for a in arrays]), rtol=1e-6)
+    np.testing.assert_allclose(
+        emb.pooled(), np.stack([a.astype(np.float64).mean(0) for a in arrays]), rtol=1e-6
+    )
     unit = emb.normalized()
     np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, rtol=1e-6)
     assert emb.index("c") == 2

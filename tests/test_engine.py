@@ -5,12 +5,16 @@ import json
 import numpy as np
 import pytest
 
-from rnabert.alignment.engine import (align_pairs, align_score_matrices, all_vs_all, score_pairs,
-                                  soft_align_scores)
+import reference as ref
+from rnabert.alignment.engine import (
+    align_pairs,
+    align_score_matrices,
+    all_vs_all,
+    score_pairs,
+    soft_align_scores,
+)
 from rnabert.alignment.params import AlignParams
 from rnabert.embeddings import Embeddings
-
-import reference as ref
 
 MODES = [
     AlignParams(),
@@ -24,7 +28,7 @@ MODE_IDS = ["global", "local", "semiglobal", "query"]
 def _align_one(S, params):
     """(score, aligned pairs) of one explicit matrix."""
     scores, offs, path = align_score_matrices([S], params, threads=1)
-    return float(scores[0]), path[offs[0]:offs[1]]
+    return float(scores[0]), path[offs[0] : offs[1]]
 
 
 def _kw(p: AlignParams):
@@ -32,7 +36,9 @@ def _kw(p: AlignParams):
 
 
 def _random_emb(rng, lengths, dim=120):
-    return Embeddings.from_arrays([rng.standard_normal((n, dim)).astype(np.float32) for n in lengths])
+    return Embeddings.from_arrays(
+        [rng.standard_normal((n, dim)).astype(np.float32) for n in lengths]
+    )
 
 
 def _related_emb(rng, lengths, dim=120, noise=0.6):
@@ -46,10 +52,12 @@ def _related_emb(rng, lengths, dim=120, noise=0.6):
 
 
 def _pair_list(offsets, paths, k):
-    return paths[offsets[k]:offsets[k + 1]].tolist()
+    return paths[offsets[k] : offsets[k + 1]].tolist()
 
 
-# -- conformance with the original ------------------------------------------------------------------
+# -- conformance with the original
+# ------------------------------------------------------------------
+
 
 def _fixture_cases(fixtures_dir):
     return json.loads((fixtures_dir / "reference_global_alignments.json").read_text())["cases"]
@@ -58,7 +66,9 @@ def _fixture_cases(fixtures_dir):
 def test_fixture_one_by_one(fixtures_dir):
     for c in _fixture_cases(fixtures_dir):
         S = np.array(c["score_matrix"], dtype=np.float32)
-        score, pairs = _align_one(S, AlignParams(gap_open=c["gap_open"], gap_extend=c["gap_extend"]))
+        score, pairs = _align_one(
+            S, AlignParams(gap_open=c["gap_open"], gap_extend=c["gap_extend"])
+        )
         if c["exact_arithmetic"]:
             assert pairs.tolist() == c["aligned_pairs"]
             assert score == pytest.approx(c["score"], abs=1e-6)
@@ -71,8 +81,12 @@ def test_fixture_batched(fixtures_dir):
     for go, ge in {(c["gap_open"], c["gap_extend"]) for c in cases}:
         group = [c for c in cases if (c["gap_open"], c["gap_extend"]) == (go, ge)]
         mats = [np.array(c["score_matrix"], dtype=np.float32) for c in group]
-        scores, offs, path = align_score_matrices(mats, AlignParams(gap_open=go, gap_extend=ge), threads=2)
-        s_only, offs0, path0 = align_score_matrices(mats, AlignParams(gap_open=go, gap_extend=ge), traceback=False)
+        scores, offs, path = align_score_matrices(
+            mats, AlignParams(gap_open=go, gap_extend=ge), threads=2
+        )
+        s_only, offs0, path0 = align_score_matrices(
+            mats, AlignParams(gap_open=go, gap_extend=ge), traceback=False
+        )
         np.testing.assert_array_equal(scores, s_only)
         assert offs0.tolist() == [0] * (len(mats) + 1) and path0.shape == (0, 2)
         for k, c in enumerate(group):
@@ -94,7 +108,9 @@ def test_fixture_every_simd_level(fixtures_dir, monkeypatch, level):
         assert scores[k] == pytest.approx(c["score"], abs=1e-6)
 
 
-# -- every mode against the numpy reference, on exact arithmetic (paths must be identical) ------------
+# -- every mode against the numpy reference, on exact arithmetic (paths must be identical)
+# ------------
+
 
 def _grid_matrix(rng, L1, L2):
     return (rng.integers(-64, 65, size=(L1, L2)) / 64.0).astype(np.float32)
@@ -102,8 +118,16 @@ def _grid_matrix(rng, L1, L2):
 
 @pytest.mark.parametrize("params", MODES, ids=MODE_IDS)
 def test_modes_match_reference_exactly(rng, params):
-    p = AlignParams(mode=params.mode, bias=params.bias, free_ends=params.free_ends, gap_open=1.0, gap_extend=0.125)
-    sizes = [(1, 1), (1, 7), (7, 1), (2, 2), (3, 30), (30, 3)] + [tuple(rng.integers(1, 40, 2)) for _ in range(20)]
+    p = AlignParams(
+        mode=params.mode,
+        bias=params.bias,
+        free_ends=params.free_ends,
+        gap_open=1.0,
+        gap_extend=0.125,
+    )
+    sizes = [(1, 1), (1, 7), (7, 1), (2, 2), (3, 30), (30, 3)] + [
+        tuple(rng.integers(1, 40, 2)) for _ in range(20)
+    ]
     mats = [_grid_matrix(rng, L1, L2) for L1, L2 in sizes]
     # A few with many ties: scores on a coarse grid.
     mats += [(rng.integers(-2, 3, size=(12, 9)) / 4.0).astype(np.float32) for _ in range(5)]
@@ -117,8 +141,13 @@ def test_modes_match_reference_exactly(rng, params):
 
 @pytest.mark.parametrize("params", MODES, ids=MODE_IDS)
 def test_modes_zero_gap_costs_and_ties(rng, params):
-    p = AlignParams(mode=params.mode, bias=params.bias, free_ends=params.free_ends, gap_open=0.0, gap_extend=0.0)
-    mats = [(rng.integers(-1, 2, size=(L1, L2)) / 2.0).astype(np.float32) for L1, L2 in [(5, 5), (8, 3), (1, 4)]]
+    p = AlignParams(
+        mode=params.mode, bias=params.bias, free_ends=params.free_ends, gap_open=0.0, gap_extend=0.0
+    )
+    mats = [
+        (rng.integers(-1, 2, size=(L1, L2)) / 2.0).astype(np.float32)
+        for L1, L2 in [(5, 5), (8, 3), (1, 4)]
+    ]
     scores, offs, path = align_score_matrices(mats, p)
     for k, S in enumerate(mats):
         want_score, want_pairs = ref.align(S, **_kw(p))
@@ -126,13 +155,17 @@ def test_modes_zero_gap_costs_and_ties(rng, params):
         assert _pair_list(offs, path, k) == [list(x) for x in want_pairs]
 
 
-# -- embeddings: fused similarity + DP -----------------------------------------------------------------
+# -- embeddings: fused similarity + DP
+# -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("params", MODES, ids=MODE_IDS)
 def test_embedded_pairs_match_reference(rng, params):
     lengths = [1, 2, 5, 17, 33, 60]
     emb = _related_emb(rng, lengths)
-    pairs = np.array([(i, j) for i in range(len(lengths)) for j in range(len(lengths))], dtype=np.int64)
+    pairs = np.array(
+        [(i, j) for i in range(len(lengths)) for j in range(len(lengths))], dtype=np.int64
+    )
     scores = score_pairs(emb, pairs, params, threads=2)
     s2, offs, path = align_pairs(emb, pairs, params, threads=2)
     np.testing.assert_array_equal(scores, s2)
@@ -149,13 +182,15 @@ def test_embedded_pairs_match_reference(rng, params):
 def test_long_and_uneven_lengths(rng, params):
     lengths = [1, 3, 120, 300, 500, 440, 64]
     emb = _related_emb(rng, lengths)
-    pairs = np.array([(0, 4), (4, 0), (1, 3), (2, 5), (4, 4), (3, 2), (6, 6), (5, 1)], dtype=np.int64)
+    pairs = np.array(
+        [(0, 4), (4, 0), (1, 3), (2, 5), (4, 4), (3, 2), (6, 6), (5, 1)], dtype=np.int64
+    )
     scores = score_pairs(emb, pairs, params)
     s2, offs, path = align_pairs(emb, pairs, params)
     np.testing.assert_array_equal(scores, s2)
     unit = emb.normalized()
     for k, (i, j) in enumerate(pairs):
-        a, b = unit[emb.offsets[i]:emb.offsets[i + 1]], unit[emb.offsets[j]:emb.offsets[j + 1]]
+        a, b = unit[emb.offsets[i] : emb.offsets[i + 1]], unit[emb.offsets[j] : emb.offsets[j + 1]]
         S = params.scale * (a.astype(np.float64) @ b.T.astype(np.float64)) + params.bias
         got = np.array(_pair_list(offs, path, k)).reshape(-1, 2)
         if len(got):
@@ -205,7 +240,9 @@ def test_scale_and_bias(rng):
     emb = _related_emb(rng, [20, 25])
     p = AlignParams(scale=2.5, bias=-0.4, gap_open=0.7, gap_extend=0.2)
     score = score_pairs(emb, [[0, 1]], p)[0]
-    assert score == pytest.approx(ref.align(ref.match_matrix(emb[0], emb[1], 2.5, -0.4), 0.7, 0.2)[0], abs=1e-4)
+    assert score == pytest.approx(
+        ref.align(ref.match_matrix(emb[0], emb[1], 2.5, -0.4), 0.7, 0.2)[0], abs=1e-4
+    )
 
 
 def test_soft_scores_match_reference(rng):
@@ -214,7 +251,9 @@ def test_soft_scores_match_reference(rng):
     for soft_scale in (1.3, 5.0):
         got = soft_align_scores(emb, pairs, AlignParams(soft_scale=soft_scale))
         for k, (i, j) in enumerate(pairs):
-            assert got[k] == pytest.approx(ref.soft_score(emb[i], emb[j], soft_scale), rel=2e-5, abs=1e-6)
+            assert got[k] == pytest.approx(
+                ref.soft_score(emb[i], emb[j], soft_scale), rel=2e-5, abs=1e-6
+            )
 
 
 @pytest.mark.parametrize("level", ["scalar", "avx2", "avx512"])
@@ -276,7 +315,9 @@ def test_progress_chunks_identical(rng, monkeypatch):
     np.testing.assert_array_equal(score_pairs(emb, pairs), score_pairs(emb, pairs, progress=True))
 
 
-# -- all-vs-all ------------------------------------------------------------------------------------------
+# -- all-vs-all
+# ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("score", ["dp", "soft"])
 def test_all_vs_all_dense_topk_threshold(rng, score):
@@ -323,35 +364,50 @@ def test_all_vs_all_targets_and_tiles(rng):
     del seen
 
 
-# -- margins (loss-augmented inference) ------------------------------------------------------------------
+# -- margins (loss-augmented inference)
+# ------------------------------------------------------------------
+
 
 def test_margins_brute_force(rng):
     for trial in range(40):
         L1, L2 = int(rng.integers(1, 5)), int(rng.integers(1, 5))
         S = rng.normal(size=(L1, L2)).astype(np.float32)
-        reference = ref.all_alignments(L1, L2)[int(rng.integers(0, len(ref.all_alignments(L1, L2))))]
+        reference = ref.all_alignments(L1, L2)[
+            int(rng.integers(0, len(ref.all_alignments(L1, L2))))
+        ]
         fp, fn = float(rng.choice([0.1, 0.5, 2.0])), float(rng.choice([0.05, 0.3, 1.5]))
         go, ge = float(rng.choice([0.0, 0.5, 1.0])), 0.1
-        best = max(ref.path_score(S, A, go, ge) + ref.delta(A, reference, fp, fn)
-                   for A in ref.all_alignments(L1, L2))
+        best = max(
+            ref.path_score(S, A, go, ge) + ref.delta(A, reference, fp, fn)
+            for A in ref.all_alignments(L1, L2)
+        )
         r = np.array(reference, dtype=np.int64).reshape(-1, 2)
-        scores, offs, path = align_score_matrices([S], AlignParams(gap_open=go, gap_extend=ge), reference=[r],
-                                                  fp_margin=fp, fn_margin=fn)
+        scores, offs, path = align_score_matrices(
+            [S], AlignParams(gap_open=go, gap_extend=ge), reference=[r], fp_margin=fp, fn_margin=fn
+        )
         assert scores[0] == pytest.approx(best, abs=1e-5)
         got = _pair_list(offs, path, 0)
-        assert ref.path_score(S, got, go, ge) + ref.delta(got, reference, fp, fn) == pytest.approx(best, abs=1e-5)
-        assert scores[0] == pytest.approx(ref.loss_augmented(S, reference, fp, fn, go, ge)[0], abs=1e-5)
+        assert ref.path_score(S, got, go, ge) + ref.delta(got, reference, fp, fn) == pytest.approx(
+            best, abs=1e-5
+        )
+        assert scores[0] == pytest.approx(
+            ref.loss_augmented(S, reference, fp, fn, go, ge)[0], abs=1e-5
+        )
 
 
 def test_margins_batched_with_none_reference(rng):
     mats = [rng.normal(size=(6, 5)).astype(np.float32), rng.normal(size=(3, 8)).astype(np.float32)]
     refs = [np.array([[0, 0], [2, 1], [5, 4]]), None]
     scores, offs, path = align_score_matrices(mats, reference=refs, fp_margin=0.1, fn_margin=0.05)
-    assert scores[0] == pytest.approx(ref.loss_augmented(mats[0], refs[0].tolist(), 0.1, 0.05)[0], abs=1e-5)
+    assert scores[0] == pytest.approx(
+        ref.loss_augmented(mats[0], refs[0].tolist(), 0.1, 0.05)[0], abs=1e-5
+    )
     assert scores[1] == pytest.approx(ref.loss_augmented(mats[1], [], 0.1, 0.05)[0], abs=1e-5)
 
 
-# -- bad input -----------------------------------------------------------------------------------------
+# -- bad input
+# -----------------------------------------------------------------------------------------
+
 
 def test_bad_inputs(rng):
     emb = _random_emb(rng, [3, 4])
@@ -397,10 +453,16 @@ def test_bad_inputs(rng):
 
 
 def test_bad_params():
-    for kwargs, name in [({"mode": "glob"}, "mode"), ({"gap_open": -1}, "gap_open"), ({"gap_extend": np.nan},
-                         "gap_extend"), ({"scale": np.inf}, "scale"), ({"free_ends": "target"}, "free_ends"),
-                         ({"mode": "local"}, "negative match bias"), ({"soft_scale": 0}, "soft_scale"),
-                         ({"bias": "x"}, "bias")]:
+    for kwargs, name in [
+        ({"mode": "glob"}, "mode"),
+        ({"gap_open": -1}, "gap_open"),
+        ({"gap_extend": np.nan}, "gap_extend"),
+        ({"scale": np.inf}, "scale"),
+        ({"free_ends": "target"}, "free_ends"),
+        ({"mode": "local"}, "negative match bias"),
+        ({"soft_scale": 0}, "soft_scale"),
+        ({"bias": "x"}, "bias"),
+    ]:
         with pytest.raises(ValueError, match=name):
             AlignParams(**kwargs)
 
@@ -432,32 +494,48 @@ def test_core_rejects_wrong_arrays_with_value_error(rng):
 
 def test_cuda_device_is_a_clear_error_or_works(rng):
     emb = _random_emb(rng, [3, 4])
-    np.testing.assert_array_equal(score_pairs(emb, [[0, 1]], device="auto"), score_pairs(emb, [[0, 1]]))
+    np.testing.assert_array_equal(
+        score_pairs(emb, [[0, 1]], device="auto"), score_pairs(emb, [[0, 1]])
+    )
     try:
         score_pairs(emb, [[0, 1]], device="cuda")
     except RuntimeError as exc:
         assert "cuda" in str(exc).lower()
 
 
-# -- property test (hypothesis): any small problem, any mode, exact arithmetic ---------------------------
+# -- property test (hypothesis): any small problem, any mode, exact arithmetic
+# ---------------------------
 
 try:
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
     from hypothesis.extra.numpy import arrays
 
     @settings(max_examples=150, deadline=None)
-    @given(data=st.data(), mode=st.sampled_from(range(len(MODES))),
-           gap_open=st.sampled_from([0.0, 0.5, 1.0, 2.0]), gap_extend=st.sampled_from([0.0, 0.125, 0.25]))
+    @given(
+        data=st.data(),
+        mode=st.sampled_from(range(len(MODES))),
+        gap_open=st.sampled_from([0.0, 0.5, 1.0, 2.0]),
+        gap_extend=st.sampled_from([0.0, 0.125, 0.25]),
+    )
     def test_property_engine_equals_reference(data, mode, gap_open, gap_extend):
         L1, L2 = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12))
-        S = data.draw(arrays(np.int64, (L1, L2), elements=st.integers(-8, 8))).astype(np.float32) / 8
+        S = (
+            data.draw(arrays(np.int64, (L1, L2), elements=st.integers(-8, 8))).astype(np.float32)
+            / 8
+        )
         base = MODES[mode]
-        p = AlignParams(mode=base.mode, bias=base.bias, free_ends=base.free_ends, gap_open=gap_open,
-                        gap_extend=gap_extend)
+        p = AlignParams(
+            mode=base.mode,
+            bias=base.bias,
+            free_ends=base.free_ends,
+            gap_open=gap_open,
+            gap_extend=gap_extend,
+        )
         want_score, want_pairs = ref.align(S, **_kw(p))
         for traceback in (False, True):
             scores, offs, path = align_score_matrices([S], p, traceback=traceback)
             assert scores[0] == want_score
-        assert path[offs[0]:offs[1]].tolist() == [list(x) for x in want_pairs]
+        assert path[offs[0] : offs[1]].tolist() == [list(x) for x in want_pairs]
 except ImportError:  # hypothesis is a test extra; the seeded tests above cover the same ground
     pass

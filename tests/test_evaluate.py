@@ -1,15 +1,15 @@
-"""Alignment-accuracy evaluation: exact counts on hand-made alignments, identity bins, the baselines."""
+"""Alignment-accuracy evaluation: exact counts on hand-made alignments, identity bins, the
+baselines."""
 
 import numpy as np
 import pytest
 
-from rnabert.seqs import StockholmAlignment
+from conftest import EXAMPLES
 from rnabert.evaluate import aligners, stats, tables
 from rnabert.evaluate import alignment as workflow
 from rnabert.evaluate import pairs as ep
+from rnabert.seqs import StockholmAlignment
 from rnabert.seqs import identity as ident_mod
-
-from conftest import EXAMPLES
 
 EXAMPLE_STO = EXAMPLES / "rfam_examples.sto"
 
@@ -38,14 +38,24 @@ def test_counts_and_scores_on_a_hand_made_alignment():
 
 def test_scores_are_micro_averaged_over_pairs():
     ps = _pairset([("F1", "ACGUA", "ACGUA"), ("F2", "AC-GU", "ACAGU")])
-    # pair 0: ref 5 pairs, predict 2 of them; pair 1: ref (0,0)(1,1)(2,3)(3,4), predict (0,0)(1,1)(2,2)(3,3)
+    # pair 0: ref 5 pairs, predict 2 of them; pair 1: ref (0,0)(1,1)(2,3)(3,4), predict
+    # (0,0)(1,1)(2,2)(3,3)
     path = np.array([[0, 0], [1, 1], [0, 0], [1, 1], [2, 2], [3, 3]])
     c = stats.counts(ps, np.array([0, 2, 6]), path)
-    assert c["tp"].tolist() == [2, 2] and c["pred"].tolist() == [2, 4] and c["ref"].tolist() == [5, 4]
+    assert (
+        c["tp"].tolist() == [2, 2] and c["pred"].tolist() == [2, 4] and c["ref"].tolist() == [5, 4]
+    )
     s = stats.scores_of(c["tp"], c["pred"], c["ref"])
     assert s["ppv"] == pytest.approx(4 / 6) and s["sens"] == pytest.approx(4 / 9)
     assert s["tp"] == 4 and s["pred"] == 6 and s["ref"] == 9
-    assert stats.scores_of([0], [0], [3]) == {"f": 0.0, "sens": 0.0, "ppv": 0.0, "tp": 0, "pred": 0, "ref": 3}
+    assert stats.scores_of([0], [0], [3]) == {
+        "f": 0.0,
+        "sens": 0.0,
+        "ppv": 0.0,
+        "tp": 0,
+        "pred": 0,
+        "ref": 3,
+    }
 
 
 def test_identity_and_bins():
@@ -54,9 +64,16 @@ def test_identity_and_bins():
     np.testing.assert_allclose(ps.identity, [75.0, 75.0, 0.0])
     bins = ident_mod.identity_bin(np.array([0, 39.9, 40, 54.99, 55, 69.9, 70, 84.9, 85, 100]))
     assert bins.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
-    out = stats.summarize({"tp": np.array([4, 2, 0]), "pred": np.array([4, 4, 4]), "ref": np.array([4, 4, 4])},
-                       ps.identity)
-    assert out["all"]["n"] == 3 and out["70-85"]["n"] == 2 and out["<40"]["n"] == 1 and out[">=85"]["n"] == 0
+    out = stats.summarize(
+        {"tp": np.array([4, 2, 0]), "pred": np.array([4, 4, 4]), "ref": np.array([4, 4, 4])},
+        ps.identity,
+    )
+    assert (
+        out["all"]["n"] == 3
+        and out["70-85"]["n"] == 2
+        and out["<40"]["n"] == 1
+        and out[">=85"]["n"] == 0
+    )
     assert out["70-85"]["f"] == pytest.approx(6 / 8) and out["<40"]["f"] == 0.0
 
 
@@ -91,7 +108,9 @@ def test_evaluate_runs_every_method_on_the_same_pairs():
     ps = ep.sample_pairs(alns, pairs_per_family=3, seed=0)
     from rnabert.model import new_model
 
-    res = workflow.evaluate(ps, model=new_model(seed=1), baseline=True, random_init=True, log=lambda m: None)
+    res = workflow.evaluate(
+        ps, model=new_model(seed=1), baseline=True, random_init=True, log=lambda m: None
+    )
     assert set(res) == {"rnabert", "random-init", "baseline"}
     cmp = res["rnabert"]["vs_baseline"]["all"]
     assert cmp["diff"] == pytest.approx(res["rnabert"]["all"]["f"] - res["baseline"]["all"]["f"])
@@ -106,7 +125,9 @@ def test_evaluate_runs_every_method_on_the_same_pairs():
 
 def test_tune_baseline_orders_the_grid():
     ps = ep.sample_pairs(ep.read_alignments([EXAMPLE_STO]), pairs_per_family=3, seed=0)
-    res = workflow.tune_baseline(ps, {"mismatch": (-1.0,), "gap_open": (0.0, 2.0), "gap_extend": (0.0, 0.5)})
+    res = workflow.tune_baseline(
+        ps, {"mismatch": (-1.0,), "gap_open": (0.0, 2.0), "gap_extend": (0.0, 0.5)}
+    )
     assert len(res) == 4 and [f for _, f in res] == sorted((f for _, f in res), reverse=True)
 
 
@@ -130,13 +151,19 @@ def test_family_identities_match_pair_identity():
         for a in range(len(names)):
             for b in range(a + 1, len(names)):
                 ref = aln.reference_pairs(names[a], names[b])
-                want = ident_mod.pair_identity(records[names[a]], records[names[b]], ref) if len(ref) else -1.0
+                want = (
+                    ident_mod.pair_identity(records[names[a]], records[names[b]], ref)
+                    if len(ref)
+                    else -1.0
+                )
                 assert ident[a, b] == pytest.approx(want, abs=1e-3)
 
 
 def test_identity_stratified_sampling_caps_each_bin_per_family():
     rows = {f"s{k}": "ACGUACGUACGUACGUACGU" for k in range(3)}
-    rows.update({"x": "ACGUACGUACGUUUUUUUUU", "y": "CAGGCAGGCAGGCAGGCAGG", "z": "-CGUACGUAC----------"})
+    rows.update(
+        {"x": "ACGUACGUACGUUUUUUUUU", "y": "CAGGCAGGCAGGCAGGCAGG", "z": "-CGUACGUAC----------"}
+    )
     alns = [StockholmAlignment(None, rows, gf={"AC": "F1"})]
     ps = ep.sample_pairs(alns, per_bin=1, seed=0)
     bins = ident_mod.identity_bin(ps.identity)
@@ -157,16 +184,25 @@ def test_bootstrap_difference_intervals():
     ref = rng.integers(50, 100, size=m)
     base = {"tp": (ref * 0.6).astype(np.int64), "pred": ref.copy(), "ref": ref}
     same = stats.bootstrap_difference(base, base, identity, fams, n_boot=200)
-    assert all(d["diff"] == 0 and d["lo"] == 0 and d["hi"] == 0 and d["p_le_0"] == 1.0 for d in same.values())
+    assert all(
+        d["diff"] == 0 and d["lo"] == 0 and d["hi"] == 0 and d["p_le_0"] == 1.0
+        for d in same.values()
+    )
     better = {"tp": base["tp"] + 5, "pred": ref.copy(), "ref": ref}
     diff = stats.bootstrap_difference(better, base, identity, fams, n_boot=200)
     assert set(diff) <= {"all", *ident_mod.BIN_LABELS} and "all" in diff
     for label, d in diff.items():
         assert 0 < d["lo"] <= d["diff"] <= d["hi"] and d["p_le_0"] == 0.0
-    want = stats.summarize(better, identity)["all"]["f"] - stats.summarize(base, identity)["all"]["f"]
+    want = (
+        stats.summarize(better, identity)["all"]["f"] - stats.summarize(base, identity)["all"]["f"]
+    )
     assert diff["all"]["diff"] == pytest.approx(want) and diff["all"]["families"] == 12
     # Mixed evidence: better in half the families, worse in the others -> the interval straddles 0.
-    mixed = {"tp": base["tp"] + np.where(np.arange(m) % 12 < 6, 5, -5), "pred": ref.copy(), "ref": ref}
+    mixed = {
+        "tp": base["tp"] + np.where(np.arange(m) % 12 < 6, 5, -5),
+        "pred": ref.copy(),
+        "ref": ref,
+    }
     d = stats.bootstrap_difference(mixed, base, identity, fams, n_boot=500)["all"]
     assert d["lo"] < 0 < d["hi"]
     assert "family-bootstrap" in tables.format_difference(diff)
@@ -175,6 +211,8 @@ def test_bootstrap_difference_intervals():
 @pytest.mark.skipif(not aligners.mafft_available(), reason="mafft is not installed")
 def test_mafft_column_and_the_others_use_the_same_random_pairs():
     ps = ep.sample_pairs(ep.read_alignments([EXAMPLE_STO]), pairs_per_family=3, seed=0)
-    res = workflow.evaluate(ps, baseline=True, random_init=False, mafft=4, seed=2, log=lambda m: None)
+    res = workflow.evaluate(
+        ps, baseline=True, random_init=False, mafft=4, seed=2, log=lambda m: None
+    )
     maf, base = res["mafft G-INS-i"]["all"], res["baseline@mafft"]["all"]
     assert maf["n"] == base["n"] == 4 and maf["ref"] == base["ref"] and maf["sec_per_pair"] > 0

@@ -1,16 +1,24 @@
-"""Homology benchmark metrics: ROC AUC / ROC1 / pooled sensitivity, ARI, average linkage, the benchmark."""
+"""Homology benchmark metrics: ROC AUC / ROC1 / pooled sensitivity, ARI, average linkage, the
+benchmark."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from rnabert.evaluate.homology import adjusted_rand_index, average_linkage, build_benchmark, search_metrics
+from rnabert.evaluate.homology import (
+    adjusted_rand_index,
+    average_linkage,
+    build_benchmark,
+    search_metrics,
+)
 from rnabert.seqs import StockholmAlignment
 
 
 def _auc_by_pairs(pos, neg):
-    return np.mean([1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(pos, neg)])
+    return np.mean(
+        [1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(pos, neg)]
+    )
 
 
 def test_search_metrics_against_their_definitions(rng):
@@ -60,10 +68,18 @@ def test_build_benchmark_layout():
     alns = []
     for k in range(3):
         rows = {f"f{k}s{i}": "".join(rng.choice(list("ACGU"), 30)) for i in range(4 + k)}
-        alns.append(StockholmAlignment(None, rows, gf={"AC": f"RF0000{k}", "CL": "CL1" if k < 2 else ""}))
-    alns.append(StockholmAlignment(None, {"x": "ACGUACGUACGU", "y": "ACGUACGUACGA"}, gf={"AC": "RF9"}))
+        alns.append(
+            StockholmAlignment(None, rows, gf={"AC": f"RF0000{k}", "CL": "CL1" if k < 2 else ""})
+        )
+    alns.append(
+        StockholmAlignment(None, {"x": "ACGUACGUACGU", "y": "ACGUACGUACGA"}, gf={"AC": "RF9"})
+    )
     b = build_benchmark(alns, seed=1)
-    assert b.accessions == ["RF00000", "RF00001", "RF00002"]  # RF9 has no member left for the database
+    assert b.accessions == [
+        "RF00000",
+        "RF00001",
+        "RF00002",
+    ]  # RF9 has no member left for the database
     assert len(b.queries) == 6 and not b.decoy[b.queries].any()
     real_db = b.database[~b.decoy[b.database]]
     assert len(real_db) == (2 + 3 + 4) and b.decoy[b.database].sum() == len(real_db)

@@ -1,4 +1,5 @@
-"""Homology scoring: dinucleotide shuffles, the extreme-value null, and heads (vectors, files, baseline)."""
+"""Homology scoring: dinucleotide shuffles, the extreme-value null, and heads (vectors, files,
+baseline)."""
 
 import collections
 import json
@@ -83,10 +84,15 @@ def test_null_model_refuses_bad_parameters():
 
 
 def _random_head(rng, dim_in=16, dim=8, nb=5):
-    return HomologyHead(rng.normal(size=(dim, dim_in)).astype(np.float32),
-                        rng.normal(size=(6, nb)).astype(np.float32), 0.8, 0.7,
-                        AlignParams(mode="local", scale=3.0, bias=-1.0, gap_open=5.0, gap_extend=1.0),
-                        NullModel(0.4, 0.02, 5.0), "abc")
+    return HomologyHead(
+        rng.normal(size=(dim, dim_in)).astype(np.float32),
+        rng.normal(size=(6, nb)).astype(np.float32),
+        0.8,
+        0.7,
+        AlignParams(mode="local", scale=3.0, bias=-1.0, gap_open=5.0, gap_extend=1.0),
+        NullModel(0.4, 0.02, 5.0),
+        "abc",
+    )
 
 
 def _random_block(rng, n=4, dim_in=16):
@@ -115,8 +121,13 @@ def test_head_file_round_trip(rng, tmp_path):
     back = HomologyHead.load(tmp_path / "h.safetensors")
     np.testing.assert_array_equal(back.proj, head.proj)
     np.testing.assert_array_equal(back.base, head.base)
-    assert (back.center, back.mix, back.params, back.null, back.encoder_sha256) == \
-        (pytest.approx(head.center), pytest.approx(head.mix), head.params, head.null, "abc")
+    assert (back.center, back.mix, back.params, back.null, back.encoder_sha256) == (
+        pytest.approx(head.center),
+        pytest.approx(head.mix),
+        head.params,
+        head.null,
+        "abc",
+    )
 
 
 def test_head_refusals(rng, tmp_path):
@@ -135,8 +146,11 @@ def test_head_refusals(rng, tmp_path):
         meta = json.loads(json.loads(fh.read(n))["__metadata__"]["rnabert_homology_head"])
     del meta["null"]
     bad = tmp_path / "no_null.safetensors"
-    save_file({"proj": head.proj, "base": head.base}, str(bad),
-              metadata={"rnabert_homology_head": json.dumps(meta)})
+    save_file(
+        {"proj": head.proj, "base": head.base},
+        str(bad),
+        metadata={"rnabert_homology_head": json.dumps(meta)},
+    )
     with pytest.raises(ValueError, match="no_null.safetensors: field 'null'"):
         HomologyHead.load(bad)
     plain = tmp_path / "plain.safetensors"
@@ -149,14 +163,18 @@ def test_head_refusals(rng, tmp_path):
 
 
 def test_sequence_head_is_smith_waterman(rng):
-    """The one-hot head through the engine equals a numpy Smith-Waterman with +2/-3 and gaps 5 + 2k."""
+    """The one-hot head through the engine equals a numpy Smith-Waterman with +2/-3 and gaps 5 +
+    2k."""
     seqs = ["".join(rng.choice(list("ACGU"), int(rng.integers(5, 40)))) for _ in range(6)]
-    emb = Embeddings.from_arrays([rng.normal(size=(len(s), 120)).astype(np.float32) for s in seqs],
-                                 sequences=seqs)
+    emb = Embeddings.from_arrays(
+        [rng.normal(size=(len(s), 120)).astype(np.float32) for s in seqs], sequences=seqs
+    )
     head = sequence_head()
     got = all_vs_all(head.vectors(emb), head.params)
     for a in range(6):
         for b in range(6):
-            S = np.where(np.array(list(seqs[a]))[:, None] == np.array(list(seqs[b]))[None, :], 2.0, -3.0)
+            S = np.where(
+                np.array(list(seqs[a]))[:, None] == np.array(list(seqs[b]))[None, :], 2.0, -3.0
+            )
             want, _ = ref.align(S, gap_open=5.0, gap_extend=2.0, mode="local")
             assert got[a, b] == pytest.approx(want, abs=1e-4)

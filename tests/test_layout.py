@@ -17,7 +17,9 @@ def test_embeddings_live_at_the_bottom_and_join_ragged_blocks():
     from rnabert.embeddings import Embeddings, join_ragged
 
     assert rnabert.Embeddings is Embeddings
-    values, offsets = join_ragged([np.ones((2, 3)), np.zeros((3, 3))], [np.array([0, 2]), np.array([0, 1, 3])])
+    values, offsets = join_ragged(
+        [np.ones((2, 3)), np.zeros((3, 3))], [np.array([0, 2]), np.array([0, 1, 3])]
+    )
     assert values.shape == (5, 3) and offsets.tolist() == [0, 2, 3, 5]
     values, offsets = join_ragged([np.zeros((4, 2)), np.zeros((1, 2))])
     assert offsets.tolist() == [0, 4, 5]
@@ -36,16 +38,25 @@ def test_old_embeddings_paths_warn_and_work():
     assert old2 is Embeddings
 
 
-@pytest.mark.parametrize("old, new", [
-    ("rnabert.train.evaluate:sample_pairs", "rnabert.evaluate.pairs:sample_pairs"),
-    ("rnabert.train.evaluate:evaluate_alignment", "rnabert.evaluate.alignment:evaluate_alignment"),
-    ("rnabert.train.evaluate:pair_identity", "rnabert.seqs.identity:pair_identity"),
-    ("rnabert.train.evaluate:format_table", "rnabert.evaluate.tables:format_table"),
-    ("rnabert.train.evaluate:bootstrap_difference", "rnabert.evaluate.stats:bootstrap_difference"),
-    ("rnabert.train.evaluate:align_with_mafft", "rnabert.evaluate.aligners:align_with_mafft"),
-    ("rnabert.train:new_model", "rnabert.model.bert:new_model"),
-    ("rnabert.train:evaluate_alignment", "rnabert.evaluate.alignment:evaluate_alignment"),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("rnabert.train.evaluate:sample_pairs", "rnabert.evaluate.pairs:sample_pairs"),
+        (
+            "rnabert.train.evaluate:evaluate_alignment",
+            "rnabert.evaluate.alignment:evaluate_alignment",
+        ),
+        ("rnabert.train.evaluate:pair_identity", "rnabert.seqs.identity:pair_identity"),
+        ("rnabert.train.evaluate:format_table", "rnabert.evaluate.tables:format_table"),
+        (
+            "rnabert.train.evaluate:bootstrap_difference",
+            "rnabert.evaluate.stats:bootstrap_difference",
+        ),
+        ("rnabert.train.evaluate:align_with_mafft", "rnabert.evaluate.aligners:align_with_mafft"),
+        ("rnabert.train:new_model", "rnabert.model.bert:new_model"),
+        ("rnabert.train:evaluate_alignment", "rnabert.evaluate.alignment:evaluate_alignment"),
+    ],
+)
 def test_moved_training_and_evaluation_names_warn_and_work(old, new):
     old_mod, old_name = old.split(":")
     new_mod, new_name = new.split(":")
@@ -80,7 +91,8 @@ def test_no_module_imports_itself_in_a_circle():
         name, deps = _imports(path)
         modules[name] = deps
     graph = {m: {d for d in deps if d in modules and d != m} for m, deps in modules.items()}
-    # a package's __init__ importing its own submodules is not a circle; a submodule importing its package is
+    # a package's __init__ importing its own submodules is not a circle; a submodule importing its
+    # package is
     state, stack = {}, []
 
     def visit(m):
@@ -90,7 +102,7 @@ def test_no_module_imports_itself_in_a_circle():
             if m.startswith(d + ".") and d in modules:  # a module importing its own parent package
                 continue
             if state.get(d) == "open":
-                raise AssertionError("import circle: " + " -> ".join(stack[stack.index(d):] + [d]))
+                raise AssertionError("import circle: " + " -> ".join(stack[stack.index(d) :] + [d]))
             if d not in state:
                 visit(d)
         stack.pop()

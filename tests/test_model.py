@@ -1,4 +1,5 @@
-"""The encoder: conformance with the original's forward pass, checkpoints, batching, long sequences."""
+"""The encoder: conformance with the original's forward pass, checkpoints, batching, long
+sequences."""
 
 import json
 
@@ -41,15 +42,21 @@ def test_forward_pass_matches_original_batched_with_padding(model, reference):
     with torch.inference_mode():
         hidden, logits = model.forward_with_logits(ids)
     for i, s in enumerate(seqs):
-        np.testing.assert_allclose(hidden[i, : len(s)].numpy(), reference["final_layer"][i], atol=1e-4, rtol=0)
-        np.testing.assert_allclose(logits[i, : len(s)].numpy(), reference["mlm_logits"][i], atol=1e-4, rtol=0)
+        np.testing.assert_allclose(
+            hidden[i, : len(s)].numpy(), reference["final_layer"][i], atol=1e-4, rtol=0
+        )
+        np.testing.assert_allclose(
+            logits[i, : len(s)].numpy(), reference["mlm_logits"][i], atol=1e-4, rtol=0
+        )
 
 
 def test_forward_pass_matches_original_one_at_a_time(model, reference):
     for i, s in enumerate(reference["sequences"]):
         with torch.inference_mode():
             hidden, logits = model.forward_with_logits(torch.from_numpy(_ids(s))[None])
-        np.testing.assert_allclose(hidden[0].numpy(), reference["final_layer"][i], atol=1e-4, rtol=0)
+        np.testing.assert_allclose(
+            hidden[0].numpy(), reference["final_layer"][i], atol=1e-4, rtol=0
+        )
         np.testing.assert_allclose(logits[0].numpy(), reference["mlm_logits"][i], atol=1e-4, rtol=0)
 
 
@@ -78,7 +85,7 @@ def test_results_independent_of_batch_composition(model, rng):
 
 def test_checkpoint_without_module_prefix_loads_the_same(model, tmp_path, fixtures_dir):
     state = torch.load(fixtures_dir / ORIGINAL, map_location="cpu", weights_only=True)
-    bare = {k[len("module."):]: v for k, v in state.items()}
+    bare = {k[len("module.") :]: v for k, v in state.items()}
     torch.save(bare, tmp_path / "bare.pt")
     other = load_model(tmp_path / "bare.pt")
     for (k, a), (_, b) in zip(model.state_dict().items(), other.state_dict().items()):
@@ -111,10 +118,14 @@ def test_mismatched_checkpoint_names_missing_unexpected_and_misshaped_keys(tmp_p
 
 def test_checkpoint_that_is_not_a_state_dict(tmp_path):
     (tmp_path / "garbage.pt").write_bytes(b"this is not a checkpoint")
-    with pytest.raises(CheckpointError, match="garbage.pt: cannot be read as a weights-only torch checkpoint"):
+    with pytest.raises(
+        CheckpointError, match="garbage.pt: cannot be read as a weights-only torch checkpoint"
+    ):
         load_model(tmp_path / "garbage.pt")
     torch.save([torch.zeros(2)], tmp_path / "list.pt")
-    with pytest.raises(CheckpointError, match="list.pt: expected a state dict of tensors, got list"):
+    with pytest.raises(
+        CheckpointError, match="list.pt: expected a state dict of tensors, got list"
+    ):
         load_model(tmp_path / "list.pt")
 
 
@@ -145,7 +156,9 @@ def test_load_model_without_weights_says_how_to_pass_a_checkpoint(monkeypatch, t
     from rnabert.model import checkpoint
 
     monkeypatch.setattr(checkpoint, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
-    with pytest.raises(FileNotFoundError, match=r"load_model\('path/to/checkpoint.pt'\).*--weights"):
+    with pytest.raises(
+        FileNotFoundError, match=r"load_model\('path/to/checkpoint.pt'\).*--weights"
+    ):
         load_model()
 
 

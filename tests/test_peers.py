@@ -11,7 +11,8 @@ RNA = np.array(list("ACGU"))
 N_FAMILIES, MEMBERS, LENGTH, MUT_RATE, N_RANDOM = 3, 4, 80, 0.15, 3
 
 needs_blastn = pytest.mark.skipif(
-    not peers.blastn_available(), reason="blastn/makeblastdb not installed (apt-get install ncbi-blast+)"
+    not peers.blastn_available(),
+    reason="blastn/makeblastdb not installed (apt-get install ncbi-blast+)",
 )
 needs_nhmmer = pytest.mark.skipif(
     not peers.nhmmer_available(), reason="nhmmer not installed (apt-get install hmmer)"
@@ -105,7 +106,9 @@ def test_empty_inputs_give_no_hit_matrices(run, tool):
     assert np.isneginf(res.bits).all() and np.isposinf(res.evalue).all()
 
 
-@pytest.mark.parametrize("run, message", [(peers.run_blastn, "ncbi-blast+"), (peers.run_nhmmer, "hmmer")])
+@pytest.mark.parametrize(
+    "run, message", [(peers.run_blastn, "ncbi-blast+"), (peers.run_nhmmer, "hmmer")]
+)
 def test_missing_tool_raises(monkeypatch, run, message):
     monkeypatch.setattr(peers.shutil, "which", lambda _name: None)
     with pytest.raises(RuntimeError, match=message):

@@ -35,8 +35,13 @@ from rnabert.seqs import (
     write_stockholm,
 )
 
-RFAM_TRAIN = (pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
-              / "rfam14.2-seed" / "Rfam14.2.seed.train.gz")
+RFAM_TRAIN = (
+    pathlib.Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "rfam14.2-seed"
+    / "Rfam14.2.seed.train.gz"
+)
 
 
 def write_text(path, text, newline="\n"):
@@ -78,17 +83,20 @@ def test_tokenize_space_inside_sequence_is_an_error():
         tokenize("ACGUT acgu", name="x")
 
 
-@pytest.mark.parametrize("seq, char, pos", [
-    ("ACGUACGUACGUACGUEA", "E", 17),   # protein letter
-    ("ACGF", "F", 4),
-    ("iACG", "i", 1),
-    ("ACG1", "1", 4),
-    ("AC*G", "*", 3),
-    ("ACG\nU", "\n", 4),
-    ("AC\tG", "\t", 3),
-    ("ACGé", "é", 4),
-    ("A-C-X", "X", 5),                 # position counts gaps, as the string was given
-])
+@pytest.mark.parametrize(
+    "seq, char, pos",
+    [
+        ("ACGUACGUACGUACGUEA", "E", 17),  # protein letter
+        ("ACGF", "F", 4),
+        ("iACG", "i", 1),
+        ("ACG1", "1", 4),
+        ("AC*G", "*", 3),
+        ("ACG\nU", "\n", 4),
+        ("AC\tG", "\t", 3),
+        ("ACGé", "é", 4),
+        ("A-C-X", "X", 5),  # position counts gaps, as the string was given
+    ],
+)
 def test_invalid_character_names_sequence_position_and_character(seq, char, pos):
     with pytest.raises(InvalidSequenceError) as info:
         clean_sequence(seq, name="tRNA-1")
@@ -153,7 +161,7 @@ def test_tokenize_matches_a_per_base_oracle(rng):
 
 def test_detokenize():
     assert detokenize(tokenize("GGACU")) == "GGACU"
-    assert detokenize([4, 1, 2, 0, 0]) == "GNA"          # MASK -> N, PAD dropped
+    assert detokenize([4, 1, 2, 0, 0]) == "GNA"  # MASK -> N, PAD dropped
     assert detokenize(np.array([], dtype=np.int64)) == ""
     with pytest.raises(ValueError, match="invalid token id 6 at index 1"):
         detokenize([2, 6])
@@ -165,7 +173,8 @@ def test_detokenize():
 
 def test_tokenize_batch_is_one_ragged_block():
     (names, ids, offsets), caught = collect_warnings(
-        lambda: tokenize_batch({"a": "GGA", "b": "c-u", "c": "N"}))
+        lambda: tokenize_batch({"a": "GGA", "b": "c-u", "c": "N"})
+    )
     assert len(caught) == 1 and caught[0].message.counts == {"N": 1}
     assert names == ["a", "b", "c"]
     assert ids.tolist() == [4, 4, 2, 5, 3, 1]
@@ -193,9 +202,11 @@ def test_read_fasta_multiline_blank_lines_descriptions(tmp_path):
     gen = read_fasta(path)
     assert inspect.isgenerator(gen)
     recs = list(gen)
-    assert recs == [SeqRecord("tRNA-1", "GCGGAUUUAGcucagu", "a transfer RNA"),
-                    SeqRecord("seq2", "ACGTACGT", ""),
-                    SeqRecord("seq3", "UUUU", "x  y")]
+    assert recs == [
+        SeqRecord("tRNA-1", "GCGGAUUUAGcucagu", "a transfer RNA"),
+        SeqRecord("seq2", "ACGTACGT", ""),
+        SeqRecord("seq3", "UUUU", "x  y"),
+    ]
 
 
 def test_read_fasta_crlf_and_handles(tmp_path):
@@ -220,15 +231,21 @@ def test_gzip_detected_by_content_not_suffix(tmp_path):
 
 def test_fasta_data_before_first_header(tmp_path):
     path = write_text(tmp_path / "bad.fa", "\nACGU\n>x\nACGU\n")
-    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}:2: sequence data before the "
-                                         r"first '>' header$"):
+    with pytest.raises(
+        ValueError,
+        match=rf"^{re.escape(str(path))}:2: sequence data before the "
+        r"first '>' header$",
+    ):
         list(read_fasta(path))
 
 
 def test_fasta_duplicate_ids_report_both_lines(tmp_path):
     path = write_text(tmp_path / "dup.fa", ">a\nAC\n>b\nGG\n\n>a desc\nUU\n")
-    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}:6: duplicate sequence id 'a' "
-                                         r"\(first at line 1\)$"):
+    with pytest.raises(
+        ValueError,
+        match=rf"^{re.escape(str(path))}:6: duplicate sequence id 'a' "
+        r"\(first at line 1\)$",
+    ):
         list(read_fasta(path))
     assert [r.name for r in read_fasta(path, duplicates="allow")] == ["a", "b", "a"]
     recs, caught = collect_warnings(lambda: list(read_fasta(path, duplicates="warn")))
@@ -237,8 +254,9 @@ def test_fasta_duplicate_ids_report_both_lines(tmp_path):
 
 def test_fasta_empty_record_and_empty_header(tmp_path):
     path = write_text(tmp_path / "e.fa", ">a\nACGU\n>b\n\n>c\nGG\n")
-    with pytest.raises(ValueError,
-                       match=rf"^{re.escape(str(path))}:3: record 'b' has no sequence$"):
+    with pytest.raises(
+        ValueError, match=rf"^{re.escape(str(path))}:3: record 'b' has no sequence$"
+    ):
         list(read_fasta(path))
     path = write_text(tmp_path / "h.fa", ">a\nACGU\n>  \nGG\n")
     with pytest.raises(ValueError, match=r":3: FASTA header without a sequence id$"):
@@ -248,8 +266,14 @@ def test_fasta_empty_record_and_empty_header(tmp_path):
 @pytest.mark.parametrize("width", [60, 7, None])
 @pytest.mark.parametrize("suffix", [".fa", ".fa.gz"])
 def test_fasta_round_trip(tmp_path, rng, width, suffix):
-    recs = [SeqRecord(f"r{i}", "".join(rng.choice(list("ACGU"), size=int(rng.integers(1, 150)))),
-                      "desc with  spaces" if i % 2 else "") for i in range(25)]
+    recs = [
+        SeqRecord(
+            f"r{i}",
+            "".join(rng.choice(list("ACGU"), size=int(rng.integers(1, 150)))),
+            "desc with  spaces" if i % 2 else "",
+        )
+        for i in range(25)
+    ]
     path = tmp_path / f"rt{suffix}"
     assert write_fasta(recs, path, width=width) == 25
     assert list(read_fasta(path)) == recs
@@ -305,8 +329,8 @@ def test_read_fasta_big_gzip_file_in_constant_memory(tmp_path, rng):
     path = tmp_path / "big.fa.gz"
     with gzip.open(path, "wt", compresslevel=1) as fh:
         for i in range(n):
-            seq = text[i * length:(i + 1) * length]
-            fh.write(f">s{i}\n" + "\n".join(seq[j:j + 60] for j in range(0, length, 60)) + "\n")
+            seq = text[i * length : (i + 1) * length]
+            fh.write(f">s{i}\n" + "\n".join(seq[j : j + 60] for j in range(0, length, 60)) + "\n")
     tracemalloc.start()
     try:
         count = total = 0
@@ -378,8 +402,10 @@ def test_read_stockholm_interleaved_blocks_and_markup(tmp_path):
 
 def test_stockholm_records_are_cleaned_with_descriptions(tmp_path):
     first = next(read_stockholm(toy_path(tmp_path)))
-    assert first.records() == [SeqRecord("seqA", "GGACUAUUGC", "first sequence"),
-                               SeqRecord("seqB", "GGCAUUAUUC", "second one")]
+    assert first.records() == [
+        SeqRecord("seqA", "GGACUAUUGC", "first sequence"),
+        SeqRecord("seqB", "GGCAUUAUUC", "second one"),
+    ]
 
 
 def test_stockholm_crlf_and_gzip(tmp_path):
@@ -412,7 +438,7 @@ def test_reference_pairs_match_a_loop_oracle(rng):
         rows = {}
         for name in ("a", "b"):
             row = rng.choice(chars, size=ncols)
-            row[rng.integers(0, ncols)] = "A"   # at least one residue
+            row[rng.integers(0, ncols)] = "A"  # at least one residue
             rows[name] = "".join(row)
         aln = StockholmAlignment(["a", "b"], rows)
         expected, i, j = [], -1, -1
@@ -445,15 +471,19 @@ def test_stockholm_round_trip(tmp_path, width, suffix):
     assert back == original
     text = open_text(path).read()
     if width:
-        assert text.count("\nseqA ") == 3   # 12 columns in blocks of 5
+        assert text.count("\nseqA ") == 3  # 12 columns in blocks of 5
     # references stay grouped as in the input, not all RN lines first
-    assert re.search(r"#=GF RN +\[1\]\n#=GF RT +First reference,\n#=GF RT +continued.\n"
-                     r"#=GF RN +\[2\]\n", text)
+    assert re.search(
+        r"#=GF RN +\[1\]\n#=GF RT +First reference,\n#=GF RT +continued.\n"
+        r"#=GF RN +\[2\]\n",
+        text,
+    )
 
 
 def test_write_stockholm_single_alignment_to_handle():
-    aln = StockholmAlignment(["x", "y"], {"x": "AC-G", "y": "ACUG"}, gf={"ID": "t"},
-                             gc={"SS_cons": "<..>"})
+    aln = StockholmAlignment(
+        ["x", "y"], {"x": "AC-G", "y": "ACUG"}, gf={"ID": "t"}, gc={"SS_cons": "<..>"}
+    )
     out = io.StringIO()
     write_stockholm(aln, out)
     assert list(read_stockholm(io.StringIO(out.getvalue()))) == [aln]
@@ -477,26 +507,34 @@ def test_stockholm_sequence_before_header(tmp_path):
 
 def test_stockholm_unterminated(tmp_path):
     message, path = sto_error(tmp_path, "# STOCKHOLM 1.0\nseqA ACGU\nseqB ACGU\n")
-    assert message == (f"{path}:3: unterminated Stockholm alignment (started at line 1, no '//' "
-                       "before the end of the file)")
+    assert message == (
+        f"{path}:3: unterminated Stockholm alignment (started at line 1, no '//' "
+        "before the end of the file)"
+    )
     message, _ = sto_error(tmp_path, "# STOCKHOLM 1.0\nseqA ACGU\n# STOCKHOLM 1.0\nb A\n//\n")
-    assert message.endswith(":3: '# STOCKHOLM' header inside an alignment (the one started at "
-                            "line 1 has no '//' terminator)")
+    assert message.endswith(
+        ":3: '# STOCKHOLM' header inside an alignment (the one started at "
+        "line 1 has no '//' terminator)"
+    )
 
 
 def test_stockholm_inconsistent_lengths_in_a_block(tmp_path):
     message, path = sto_error(tmp_path, "# STOCKHOLM 1.0\n\na ACGU\nb ACG\n//\n")
-    assert message == (f"{path}:4: inconsistent aligned lengths: 'b' has 3 columns in this block, "
-                       "line 3 has 4")
+    assert message == (
+        f"{path}:4: inconsistent aligned lengths: 'b' has 3 columns in this block, line 3 has 4"
+    )
     message, _ = sto_error(tmp_path, "# STOCKHOLM 1.0\na ACGU\nb ACGU\n#=GC SS_cons <<>\n//\n")
-    assert message.endswith(":4: inconsistent aligned lengths: '#=GC SS_cons' has 3 columns in "
-                            "this block, line 2 has 4")
+    assert message.endswith(
+        ":4: inconsistent aligned lengths: '#=GC SS_cons' has 3 columns in this block, line 2 has 4"
+    )
 
 
 def test_stockholm_row_missing_from_a_later_block(tmp_path):
     message, path = sto_error(tmp_path, "# STOCKHOLM 1.0\na AC\nb AC\n\na GU\n//\n")
-    assert message == (f"{path}:3: inconsistent aligned lengths: 'b' has 2 columns in all, 'a' has "
-                       "4 (a row missing from an interleaved block?)")
+    assert message == (
+        f"{path}:3: inconsistent aligned lengths: 'b' has 2 columns in all, 'a' has "
+        "4 (a row missing from an interleaved block?)"
+    )
 
 
 def test_stockholm_name_twice_in_one_block(tmp_path):
@@ -508,8 +546,10 @@ def test_stockholm_invalid_character_and_bad_lines(tmp_path):
     message, path = sto_error(tmp_path, "# STOCKHOLM 1.0\na AC\nb AG\n\na GU\nb G5\n//\n")
     assert message == f"{path}:6: sequence 'b': invalid character '5' at column 4"
     message, _ = sto_error(tmp_path, "# STOCKHOLM 1.0\na AC GU\n//\n")
-    assert message.endswith(":2: a sequence line must be '<name> <aligned sequence>' without "
-                            "spaces in either, got 3 fields")
+    assert message.endswith(
+        ":2: a sequence line must be '<name> <aligned sequence>' without "
+        "spaces in either, got 3 fields"
+    )
     message, _ = sto_error(tmp_path, "# STOCKHOLM 1.0\n//\n")
     assert message.endswith(":1: alignment has no sequences")
     message, _ = sto_error(tmp_path, "# STOCKHOLM 1.0\na ACGU\n#=GC SS_cons\n//\n")
@@ -544,8 +584,10 @@ def test_alignment_rename(tmp_path):
     assert renamed.names == ["RF99999|seqA", "RF99999|seqB"]
     assert renamed.gs["RF99999|seqB"] == {"DE": "second one"}
     assert renamed.gr == {"RF99999|seqA": {"SS": "<<..-->>...."}}
-    assert renamed.reference_pairs("RF99999|seqA", "RF99999|seqB").tolist() == \
-        aln.reference_pairs("seqA", "seqB").tolist()
+    assert (
+        renamed.reference_pairs("RF99999|seqA", "RF99999|seqB").tolist()
+        == aln.reference_pairs("seqA", "seqB").tolist()
+    )
     assert aln.rename({"seqA": "x"}).names == ["x", "seqB"]
     with pytest.raises(ValueError, match="duplicate sequence name 'x'"):
         aln.rename(lambda n: "x")
@@ -556,8 +598,9 @@ def test_alignment_records_warn_once_for_all_rows():
     recs, caught = collect_warnings(aln.records)
     assert [r.seq for r in recs] == ["ANG", "RRNG", "ACGU"]
     assert len(caught) == 1
-    assert str(caught[0].message) == ("4 ambiguous bases (N×2, R×2) in 2 sequences ('a', 'b') "
-                                      "will be encoded as MASK")
+    assert str(caught[0].message) == (
+        "4 ambiguous bases (N×2, R×2) in 2 sequences ('a', 'b') will be encoded as MASK"
+    )
 
 
 # --------------------------------------------------------------------------- aligned FASTA
@@ -578,12 +621,18 @@ def test_aligned_fasta_read_write_round_trip(tmp_path):
 
 def test_aligned_fasta_inconsistent_lengths_and_bad_char(tmp_path):
     path = write_text(tmp_path / "bad.afa", ">a\nAC-GU\n>b\nACGU\n")
-    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}:3: inconsistent aligned "
-                                         r"lengths: 'b' has 4 columns but 'a' \(line 1\) has 5$"):
+    with pytest.raises(
+        ValueError,
+        match=rf"^{re.escape(str(path))}:3: inconsistent aligned "
+        r"lengths: 'b' has 4 columns but 'a' \(line 1\) has 5$",
+    ):
         read_aligned_fasta(path)
     path = write_text(tmp_path / "bad2.afa", ">a\nAC-G\nUUJU\n")
-    with pytest.raises(ValueError, match=r"bad2\.afa:3: sequence 'a': invalid character 'J' at "
-                                         r"column 7$"):
+    with pytest.raises(
+        ValueError,
+        match=r"bad2\.afa:3: sequence 'a': invalid character 'J' at "
+        r"column 7$",
+    ):
         read_aligned_fasta(path)
 
 
@@ -605,8 +654,12 @@ def test_records_from_single_string_and_collections():
     gen = (s for s in ["A", "C"])
     assert names_seqs(records_from(gen)) == [("seq0", "A"), ("seq1", "C")]
     mixed = ["AC", ("x", "GG"), {"y": "UU"}, SeqRecord("z", "CC")]
-    assert names_seqs(records_from(mixed)) == [("seq0", "AC"), ("x", "GG"), ("y", "UU"),
-                                               ("z", "CC")]
+    assert names_seqs(records_from(mixed)) == [
+        ("seq0", "AC"),
+        ("x", "GG"),
+        ("y", "UU"),
+        ("z", "CC"),
+    ]
 
 
 def test_records_from_files_paths_handles_and_text(tmp_path):
@@ -614,7 +667,7 @@ def test_records_from_files_paths_handles_and_text(tmp_path):
     expected = [("tRNA-1", "GCGGAUUUAGCUCAGU"), ("seq2", "ACGUACGU"), ("seq3", "UUUU")]
     assert names_seqs(records_from(str(fa))) == expected
     assert names_seqs(records_from(fa)) == expected
-    gz = tmp_path / "x.txt"      # gzip content, misleading suffix
+    gz = tmp_path / "x.txt"  # gzip content, misleading suffix
     gz.write_bytes(gzip.compress(FASTA_TEXT.encode()))
     assert names_seqs(records_from(gz)) == expected
     with open(fa) as handle:
@@ -639,10 +692,15 @@ def test_records_from_biopython_like_records():
 
 
 def test_records_from_missing_paths_fail_at_the_call(tmp_path):
-    for missing in [str(tmp_path / "nope.fa"), "nope/other", "missing.sto", "x.FASTA.GZ",
-                    tmp_path / "no_suffix"]:
+    for missing in [
+        str(tmp_path / "nope.fa"),
+        "nope/other",
+        "missing.sto",
+        "x.FASTA.GZ",
+        tmp_path / "no_suffix",
+    ]:
         with pytest.raises(FileNotFoundError):
-            records_from(missing)   # no next(): the error comes from the call itself
+            records_from(missing)  # no next(): the error comes from the call itself
 
 
 def test_records_from_directory_is_an_error(tmp_path):
@@ -652,12 +710,18 @@ def test_records_from_directory_is_an_error(tmp_path):
 
 def test_readers_hint_at_the_other_format(tmp_path):
     fa = write_text(tmp_path / "x.fa", ">a\nACGU\n")
-    with pytest.raises(ValueError, match=r"x\.fa:1: FASTA header before '# STOCKHOLM 1\.0' header "
-                                         r"\(this looks like FASTA"):
+    with pytest.raises(
+        ValueError,
+        match=r"x\.fa:1: FASTA header before '# STOCKHOLM 1\.0' header "
+        r"\(this looks like FASTA",
+    ):
         list(read_stockholm(fa))
     sto = toy_path(tmp_path)
-    with pytest.raises(ValueError, match=r"toy\.sto:1: sequence data before the first '>' header "
-                                         r"\(this looks like Stockholm"):
+    with pytest.raises(
+        ValueError,
+        match=r"toy\.sto:1: sequence data before the first '>' header "
+        r"\(this looks like Stockholm",
+    ):
         list(read_fasta(sto))
 
 
@@ -673,8 +737,11 @@ def test_errors_and_warnings_survive_pickling():
 
 
 def test_records_from_word_that_is_not_a_file():
-    with pytest.raises(ValueError, match=r"sequence 'seq0': invalid character 'e' at position 2 "
-                                         r"\(read as a sequence: no file of that name exists\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"sequence 'seq0': invalid character 'e' at position 2 "
+        r"\(read as a sequence: no file of that name exists\)",
+    ):
         list(records_from("sequences"))
 
 
@@ -699,15 +766,21 @@ def test_records_from_duplicate_names():
 def test_records_from_duplicate_names_across_files(tmp_path):
     a = write_text(tmp_path / "a.fa", ">x\nACGU\n")
     b = write_text(tmp_path / "b.fa", ">y\nAC\n>x\nGG\n")
-    with pytest.raises(ValueError, match=rf"duplicate sequence name 'x' \({re.escape(str(a))}:1 "
-                                         rf"and {re.escape(str(b))}:3\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"duplicate sequence name 'x' \({re.escape(str(a))}:1 "
+        rf"and {re.escape(str(b))}:3\)",
+    ):
         list(records_from([a, b]))
 
 
 def test_records_from_file_errors_name_file_and_line(tmp_path):
     path = write_text(tmp_path / "e.fa", ">ok\nACGU\n>tRNA-1\nACGUACGUAC\nGUACGUEA\n")
-    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}:5: sequence 'tRNA-1': invalid "
-                                         r"character 'E' at position 17$"):
+    with pytest.raises(
+        ValueError,
+        match=rf"^{re.escape(str(path))}:5: sequence 'tRNA-1': invalid "
+        r"character 'E' at position 17$",
+    ):
         list(records_from(path))
     path = write_text(tmp_path / "unknown.txt", "\n\nhello\n")
     with pytest.raises(ValueError, match=r"unknown\.txt:3: cannot tell the format"):
@@ -721,8 +794,10 @@ def test_records_from_aggregates_ambiguity_into_one_warning():
     recs, caught = collect_warnings(lambda: list(records_from(["ACGN", "NNRA", "ACGU", "yA"])))
     assert [r.seq for r in recs] == ["ACGN", "NNRA", "ACGU", "YA"]
     assert len(caught) == 1 and caught[0].category is AmbiguousBaseWarning
-    assert str(caught[0].message) == ("5 ambiguous bases (N×3, R×1, Y×1) in 3 sequences "
-                                      "('seq0', 'seq1', 'seq3') will be encoded as MASK")
+    assert str(caught[0].message) == (
+        "5 ambiguous bases (N×3, R×1, Y×1) in 3 sequences "
+        "('seq0', 'seq1', 'seq3') will be encoded as MASK"
+    )
     assert caught[0].message.counts == {"N": 3, "R": 1, "Y": 1}
     with pytest.raises(ValueError, match="sequence 'seq1': ambiguous base 'N' at position 1"):
         list(records_from(["ACGU", "NA"], strict=True))
@@ -751,7 +826,7 @@ def test_examples_are_small_consistent_and_structured(examples_dir):
     alignments = list(read_stockholm(sto))
     assert [a.accession for a in alignments] == ["RF00167", "RF00050", "RF00015", "RF00094"]
     with warnings.catch_warnings():
-        warnings.simplefilter("error", AmbiguousBaseWarning)   # examples hold only ACGU
+        warnings.simplefilter("error", AmbiguousBaseWarning)  # examples hold only ACGU
         fasta = list(records_from(fa))
         from_sto = list(records_from(sto))
     assert [(r.name, r.seq) for r in fasta] == [(r.name, r.seq) for r in from_sto]

@@ -1,4 +1,5 @@
-"""Pre-training machinery: family split, masking, cropping, the SAL hinge loss and the trainer end to end."""
+"""Pre-training machinery: family split, masking, cropping, the SAL hinge loss and the trainer end
+to end."""
 
 import dataclasses
 import json
@@ -9,15 +10,14 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import EXAMPLES
+from rnabert.model import new_model
 from rnabert.seqs import MASK, PAD, StockholmAlignment
 from rnabert.train import data as data_mod
 from rnabert.train import trainer as trainer_mod
 from rnabert.train.mlm import IGNORE, mask_tokens
 from rnabert.train.sal import margin_delta, path_gap_costs, sal_loss
-from rnabert.model import new_model
 from rnabert.train.trainer import TrainConfig, train
-
-from conftest import EXAMPLES
 
 EXAMPLE_STO = EXAMPLES / "rfam_examples.sto"
 EXAMPLE_FAMILIES = ["RF00167", "RF00050", "RF00015", "RF00094"]
@@ -37,11 +37,14 @@ def toy_validation(tmp_path):
 
 # -- split ----------------------------------------------------------------------------------------
 
+
 def test_split_is_deterministic_disjoint_and_five_percent():
     accs = [f"RF{k:05d}" for k in range(2906)]
     val = data_mod.split_families(accs, 0.05, seed=7)
     assert len(val) == 145 and len(set(val)) == 145 and set(val) <= set(accs)
-    assert val == data_mod.split_families(list(reversed(accs)), 0.05, seed=7)  # order of input irrelevant
+    assert val == data_mod.split_families(
+        list(reversed(accs)), 0.05, seed=7
+    )  # order of input irrelevant
     assert val != data_mod.split_families(accs, 0.05, seed=8)
 
 
@@ -58,7 +61,9 @@ def test_validation_families_are_never_drawn(example_families):
     assert [f.accession for f in val_fams] == ["RF00167"]
     with pytest.raises(ValueError, match="validation families"):
         data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, forbidden=["RF00167"])
-    ts = data_mod.TrainingSet(train_fams, seed=0, batch_tokens=512, sal_pairs=8, forbidden=["RF00167"])
+    ts = data_mod.TrainingSet(
+        train_fams, seed=0, batch_tokens=512, sal_pairs=8, forbidden=["RF00167"]
+    )
     val_ids = {x.tobytes() for x in val_fams[0].ids}
     seen = set()
     for epoch in range(2):
@@ -76,7 +81,9 @@ def test_validation_families_are_never_drawn(example_families):
             ts.sal_batch(step)
 
 
-# -- MLM masking ------------------------------------------------------------------------------------
+# -- MLM masking
+# ------------------------------------------------------------------------------------
+
 
 def test_masking_statistics_and_ambiguous_never_targets():
     rng = np.random.default_rng(1)
@@ -144,21 +151,29 @@ def test_sal_pairs_of_long_sequences_are_cropped_at_matching_columns():
 
 
 def _batch_identities(ts, steps):
-    return np.array([np.mean(a[r[:, 0]] == b[r[:, 1]]) for s in range(steps) for a, b, r in ts.sal_batch(s)])
+    return np.array(
+        [np.mean(a[r[:, 0]] == b[r[:, 1]]) for s in range(steps) for a, b, r in ts.sal_batch(s)]
+    )
 
 
 def test_sal_candidates_draw_less_identical_pairs(example_families):
     uniform = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16)
-    hard = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_candidates=4)
+    hard = data_mod.TrainingSet(
+        example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_candidates=4
+    )
     iu, ih = _batch_identities(uniform, 30), _batch_identities(hard, 30)
     assert ih.mean() < iu.mean() - 0.03
     # each kept pair is the least identical of its candidates, recomputed by hand for one batch
     rng = np.random.default_rng([0, data_mod._STREAM_SAL, 0])
-    fam, a, b = min((hard._draw_pair(rng) for _ in range(4)), key=lambda c: data_mod.member_identity(*c))
+    fam, a, b = min(
+        (hard._draw_pair(rng) for _ in range(4)), key=lambda c: data_mod.member_identity(*c)
+    )
     first = hard.sal_batch(0)[0]
     assert np.array_equal(first[0], fam.ids[a]) and np.array_equal(first[1], fam.ids[b])
     # k = 1 is the uniform sampler, draw for draw (runs started before the option resume unchanged)
-    one = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_candidates=1)
+    one = data_mod.TrainingSet(
+        example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_candidates=1
+    )
     assert np.array_equal(_batch_identities(one, 5), iu[:80])
     with pytest.raises(ValueError, match="sal_candidates"):
         data_mod.TrainingSet(example_families, seed=0, sal_candidates=0)
@@ -180,13 +195,17 @@ def test_sal_below_spreads_pairs_over_the_hard_bins(example_families):
     from rnabert.seqs.identity import identity_bin
 
     below = 70.0
-    ts = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_below=below)
+    ts = data_mod.TrainingSet(
+        example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_below=below
+    )
     # every pair of the hard bins, by family, computed here from the full identity matrices
     hard = {}
     for fam in example_families:
         ident = data_mod.member_identities(fam)
         a, b = np.triu_indices(len(fam.ids), k=1)
-        hard[fam.accession] = {(int(x), int(y)): identity_bin(ident[x, y]) for x, y in zip(a, b) if ident[x, y] < below}
+        hard[fam.accession] = {
+            (int(x), int(y)): identity_bin(ident[x, y]) for x, y in zip(a, b) if ident[x, y] < below
+        }
     drawn = {acc: set() for acc in hard}
     rng = np.random.default_rng(1)
     for _ in range(800):
@@ -198,7 +217,9 @@ def test_sal_below_spreads_pairs_over_the_hard_bins(example_families):
     for acc, pairs in hard.items():
         assert drawn[acc] == set(pairs.values()), acc
     # a batch is a pure function of (seed, step), and its pairs are below the threshold too
-    again = data_mod.TrainingSet(example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_below=below)
+    again = data_mod.TrainingSet(
+        example_families, seed=0, batch_tokens=512, sal_pairs=16, sal_below=below
+    )
     for (a1, b1, r1), (a2, b2, r2) in zip(ts.sal_batch(3), again.sal_batch(3)):
         assert np.array_equal(a1, a2) and np.array_equal(b1, b2) and np.array_equal(r1, r2)
     assert (_batch_identities(ts, 10) < below / 100).all()
@@ -212,10 +233,14 @@ def test_sal_below_spreads_pairs_over_the_hard_bins(example_families):
 
 # -- SAL loss -------------------------------------------------------------------------------------
 
+
 def test_gap_costs_by_hand():
     path = np.array([[0, 0], [3, 1]])
-    # between: 2 bases of A gapped (1.2); after: 1 of A (1.1) and 2 of B (1.2); empty path: 1.5 + 1.4
-    costs = path_gap_costs(np.concatenate([path, np.zeros((0, 2), int)]), np.array([0, 2, 2]), [5, 5], [4, 4])
+    # between: 2 bases of A gapped (1.2); after: 1 of A (1.1) and 2 of B (1.2); empty path: 1.5 +
+    # 1.4
+    costs = path_gap_costs(
+        np.concatenate([path, np.zeros((0, 2), int)]), np.array([0, 2, 2]), [5, 5], [4, 4]
+    )
     np.testing.assert_allclose(costs, [1.2 + 1.1 + 1.2, 1.5 + 1.4])
 
 
@@ -276,12 +301,28 @@ def test_sal_gradient_matches_finite_differences():
     assert torch.autograd.gradcheck(f, (ea, eb), eps=1e-6, atol=1e-6)
 
 
-# -- the trainer ------------------------------------------------------------------------------------
+# -- the trainer
+# ------------------------------------------------------------------------------------
+
 
 def _config(tmp_path, toy_validation, name, **kw):
-    base = dict(data=str(EXAMPLE_STO), out=str(tmp_path / name), steps=24, batch_tokens=1024, sal_pairs=6,
-                lr=2e-3, warmup=3, eval_every=12, eval_pairs=12, checkpoint_every=5, log_every=1,
-                validation_file=str(toy_validation), progress=False, threads=1, seed=3)
+    base = dict(
+        data=str(EXAMPLE_STO),
+        out=str(tmp_path / name),
+        steps=24,
+        batch_tokens=1024,
+        sal_pairs=6,
+        lr=2e-3,
+        warmup=3,
+        eval_every=12,
+        eval_pairs=12,
+        checkpoint_every=5,
+        log_every=1,
+        validation_file=str(toy_validation),
+        progress=False,
+        threads=1,
+        seed=3,
+    )
     base.update(kw)
     return TrainConfig(**base)
 
@@ -301,8 +342,14 @@ def test_toy_training_learns_checkpoints_and_resumes_exactly(tmp_path, toy_valid
     summary = train(straight)
     assert summary["step"] == 24 and not summary["interrupted"]
     run = tmp_path / "straight"
-    for name in ("model.safetensors", "config.json", "state.pt", "metrics.jsonl", "train_config.json",
-                 "best/model.safetensors"):
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "state.pt",
+        "metrics.jsonl",
+        "train_config.json",
+        "best/model.safetensors",
+    ):
         assert (run / name).exists(), name
     state = torch.load(run / "state.pt", weights_only=True)
     assert state["step"] == 24
@@ -316,7 +363,10 @@ def test_toy_training_learns_checkpoints_and_resumes_exactly(tmp_path, toy_valid
     assert np.mean(mlm[-k:]) < np.mean(mlm[:k])
     assert np.mean(sal[-k:]) < np.mean(sal[:k])
     assert all(v >= 0 for v in sal)
-    assert all(set(r) >= {"step", "mlm_loss", "mlm_acc", "sal_loss", "lr", "val_f", "elapsed"} for r in rows)
+    assert all(
+        set(r) >= {"step", "mlm_loss", "mlm_acc", "sal_loss", "lr", "val_f", "elapsed"}
+        for r in rows
+    )
 
     # the same run in two sessions: stopped at step 12, then resumed
     train(_config(tmp_path, toy_validation, "split", stop_at=12))
@@ -343,14 +393,24 @@ def test_ctrl_c_writes_a_checkpoint(tmp_path, toy_validation, monkeypatch):
         return real(config, step)
 
     monkeypatch.setattr(trainer_mod, "lr_at", lr_with_interrupt)
-    cfg = _config(tmp_path, toy_validation, "interrupted", eval_every=0, schedule="sequential",
-                  mlm_steps=3, sal_steps=5, checkpoint_every=0)
+    cfg = _config(
+        tmp_path,
+        toy_validation,
+        "interrupted",
+        eval_every=0,
+        schedule="sequential",
+        mlm_steps=3,
+        sal_steps=5,
+        checkpoint_every=0,
+    )
     summary = train(cfg)
     assert summary["interrupted"] and summary["step"] == 4
     state = torch.load(tmp_path / "interrupted" / "state.pt", weights_only=True)
     assert state["step"] == 4
     rows = _metrics(tmp_path / "interrupted")
-    assert rows[-1]["step"] == 4 and rows[-1]["mlm_loss"] is None and rows[-1]["sal_loss"] is not None
+    assert (
+        rows[-1]["step"] == 4 and rows[-1]["mlm_loss"] is None and rows[-1]["sal_loss"] is not None
+    )
     assert rows[0]["sal_loss"] is None  # sequential: MLM-only steps first
 
 
@@ -359,28 +419,80 @@ def test_lr_schedule_warms_up_and_decays():
     lrs = [trainer_mod.lr_at(cfg, s) for s in range(100)]
     assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
     assert all(x >= y for x, y in zip(lrs[9:], lrs[10:])) and lrs[-1] < 0.02
-    seq = TrainConfig(data="x", out="y", schedule="sequential", mlm_steps=50, sal_steps=50, lr=1.0, warmup=0.1)
+    seq = TrainConfig(
+        data="x", out="y", schedule="sequential", mlm_steps=50, sal_steps=50, lr=1.0, warmup=0.1
+    )
     assert seq.steps == 100
     assert trainer_mod.lr_at(seq, 50) == pytest.approx(0.2)  # the SAL phase warms up again
-    assert trainer_mod.phases_at(seq, 49) == (True, False) and trainer_mod.phases_at(seq, 50) == (False, True)
+    assert trainer_mod.phases_at(seq, 49) == (True, False) and trainer_mod.phases_at(seq, 50) == (
+        False,
+        True,
+    )
 
 
 def test_cli_train_and_evaluate(tmp_path, toy_validation, capsys):
     from rnabert.cli import main
 
     out = tmp_path / "cli"
-    rc = main(["train", "--data", str(EXAMPLE_STO), "--out", str(out), "--steps", "3", "--batch-tokens", "512",
-               "--sal-pairs", "2", "--eval-every", "0", "--validation-file", str(toy_validation), "--no-progress",
-               "--threads", "1"])
+    rc = main(
+        [
+            "train",
+            "--data",
+            str(EXAMPLE_STO),
+            "--out",
+            str(out),
+            "--steps",
+            "3",
+            "--batch-tokens",
+            "512",
+            "--sal-pairs",
+            "2",
+            "--eval-every",
+            "0",
+            "--validation-file",
+            str(toy_validation),
+            "--no-progress",
+            "--threads",
+            "1",
+        ]
+    )
     assert rc == 0 and (out / "model.safetensors").exists()
-    rc = main(["evaluate-alignment", "--data", str(EXAMPLE_STO), "--weights", str(out / "model.safetensors"),
-               "--families", "RF00167", "--max-pairs", "5", "--baseline", "--device", "cpu"])
+    rc = main(
+        [
+            "evaluate-alignment",
+            "--data",
+            str(EXAMPLE_STO),
+            "--weights",
+            str(out / "model.safetensors"),
+            "--families",
+            "RF00167",
+            "--max-pairs",
+            "5",
+            "--baseline",
+            "--device",
+            "cpu",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "5 pairs from 1 families" in text and "rnabert" in text and "baseline" in text
     assert "family-bootstrap interval" in text
-    rc = main(["evaluate-alignment", "--data", str(EXAMPLE_STO), "--weights", str(out / "model.safetensors"),
-               "--per-bin", "1", "--max-pairs", "100", "--baseline", "--device", "cpu"])
+    rc = main(
+        [
+            "evaluate-alignment",
+            "--data",
+            str(EXAMPLE_STO),
+            "--weights",
+            str(out / "model.safetensors"),
+            "--per-bin",
+            "1",
+            "--max-pairs",
+            "100",
+            "--baseline",
+            "--device",
+            "cpu",
+        ]
+    )
     text = capsys.readouterr().out
     n = int(text.split(" pairs from ")[0].split()[-1])
     families = int(text.split(" pairs from ")[1].split()[0])
@@ -391,8 +503,10 @@ def test_plot_is_optional(tmp_path):
     from rnabert.train.plot import plot_metrics
 
     path = tmp_path / "metrics.jsonl"
-    path.write_text('{"step": 1, "mlm_loss": 1.0, "mlm_acc": 0.3, "sal_loss": 2.0, "lr": 0.1, "val_f": null}\n'
-                    '{"step": 2, "mlm_loss": 0.9, "mlm_acc": 0.4, "sal_loss": 1.5, "lr": 0.1, "val_f": 0.5}\n')
+    path.write_text(
+        '{"step": 1, "mlm_loss": 1.0, "mlm_acc": 0.3, "sal_loss": 2.0, "lr": 0.1, "val_f": null}\n'
+        '{"step": 2, "mlm_loss": 0.9, "mlm_acc": 0.4, "sal_loss": 1.5, "lr": 0.1, "val_f": 0.5}\n'
+    )
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -416,7 +530,7 @@ def test_bucketed_encoding_matches_one_padded_batch():
         parts = trainer_mod.encode_bucketed(model, seqs, 250, "cpu", contextlib.nullcontext)
     assert parts.shape == whole.shape
     for k, s in enumerate(seqs):
-        torch.testing.assert_close(parts[k, :len(s)], whole[k, :len(s)], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(parts[k, : len(s)], whole[k, : len(s)], atol=1e-5, rtol=1e-5)
 
 
 def test_init_loads_the_given_weights(tmp_path, toy_validation):
@@ -425,7 +539,17 @@ def test_init_loads_the_given_weights(tmp_path, toy_validation):
     start = new_model(seed=123)
     save_model(start, tmp_path / "start.safetensors")
     # lr 0: AdamW leaves the weights untouched, so the run's weights are exactly the initial ones
-    train(_config(tmp_path, toy_validation, "init", steps=1, lr=0.0, eval_every=0, init=str(tmp_path / "start.safetensors")))
+    train(
+        _config(
+            tmp_path,
+            toy_validation,
+            "init",
+            steps=1,
+            lr=0.0,
+            eval_every=0,
+            init=str(tmp_path / "start.safetensors"),
+        )
+    )
     got = _weights(tmp_path / "init")
     for key, value in start.state_dict().items():
         assert torch.equal(got[key], value), key
@@ -434,7 +558,8 @@ def test_init_loads_the_given_weights(tmp_path, toy_validation):
 def test_average_checkpoints_is_the_parameter_mean(tmp_path):
     from rnabert.model.checkpoint import load_model, save_model
     from rnabert.model.config import RnaBertConfig
-    from rnabert.train.average import average_checkpoints, main as average_main
+    from rnabert.train.average import average_checkpoints
+    from rnabert.train.average import main as average_main
 
     paths = []
     for seed in (1, 2, 3):
@@ -445,8 +570,10 @@ def test_average_checkpoints_is_the_parameter_mean(tmp_path):
     for name, value in avg.state_dict().items():
         want = sum(m.state_dict()[name].double() for m in models) / 3
         torch.testing.assert_close(value.double(), want, atol=1e-7, rtol=0)
-    assert not torch.equal(avg.state_dict()["bert.encoder.layer.0.attention.selfattn.query.weight"],
-                           models[0].state_dict()["bert.encoder.layer.0.attention.selfattn.query.weight"])
+    assert not torch.equal(
+        avg.state_dict()["bert.encoder.layer.0.attention.selfattn.query.weight"],
+        models[0].state_dict()["bert.encoder.layer.0.attention.selfattn.query.weight"],
+    )
     one = average_checkpoints(paths[:1])
     for name, value in one.state_dict().items():
         assert torch.equal(value, models[0].state_dict()[name])
@@ -458,9 +585,16 @@ def test_average_checkpoints_is_the_parameter_mean(tmp_path):
         average_checkpoints([])
     from rnabert.cli import main
 
-    assert main(["average-checkpoints", *map(str, paths), "-o", str(tmp_path / "avg.safetensors")]) == 0
-    with pytest.deprecated_call(match="rnabert average-checkpoints"):  # the old entry point still works
-        assert average_main([str(p) for p in paths] + ["-o", str(tmp_path / "avg2.safetensors")]) == 0
+    assert (
+        main(["average-checkpoints", *map(str, paths), "-o", str(tmp_path / "avg.safetensors")])
+        == 0
+    )
+    with pytest.deprecated_call(
+        match="rnabert average-checkpoints"
+    ):  # the old entry point still works
+        assert (
+            average_main([str(p) for p in paths] + ["-o", str(tmp_path / "avg2.safetensors")]) == 0
+        )
     again = load_model(tmp_path / "avg.safetensors")
     for name, value in again.state_dict().items():
         assert torch.equal(value, avg.state_dict()[name])
@@ -470,13 +604,22 @@ def test_validation_pairs_can_be_identity_stratified(tmp_path, toy_validation):
     from rnabert.evaluate.pairs import sample_pairs
     from rnabert.seqs.identity import identity_bin
 
-    cfg = TrainConfig(data=str(EXAMPLE_STO), out=str(tmp_path / "r"), validation_file=str(toy_validation),
-                      eval_every=1, eval_pairs=1000, eval_per_bin=1)
+    cfg = TrainConfig(
+        data=str(EXAMPLE_STO),
+        out=str(tmp_path / "r"),
+        validation_file=str(toy_validation),
+        eval_every=1,
+        eval_pairs=1000,
+        eval_per_bin=1,
+    )
     _, val_pairs, _ = trainer_mod.prepare_data(cfg)
     fam = [f for f in data_mod.read_families(EXAMPLE_STO) if f.accession == "RF00167"]
     want = sample_pairs([f.alignment for f in fam], per_bin=1, seed=0, max_len=data_mod.MAX_LEN)
     assert list(zip(val_pairs.name_a, val_pairs.name_b)) == list(zip(want.name_a, want.name_b))
-    assert set(val_pairs.family) == {"RF00167"} and np.bincount(identity_bin(val_pairs.identity)).max() == 1
+    assert (
+        set(val_pairs.family) == {"RF00167"}
+        and np.bincount(identity_bin(val_pairs.identity)).max() == 1
+    )
 
 
 def test_ema_weights_are_kept_validated_and_resumed_exactly(tmp_path, toy_validation):
@@ -494,7 +637,9 @@ def test_ema_weights_are_kept_validated_and_resumed_exactly(tmp_path, toy_valida
     assert any(not torch.equal(ema[k], raw[k]) for k in ema)  # the average lags the raw weights
     # With decay d the average is (1 - d) * raw + d * previous average: check one step by hand.
     init = new_model(seed=3).state_dict()
-    one = _config(tmp_path, toy_validation, "ema1", steps=1, eval_every=0, checkpoint_every=0, ema=0.8)
+    one = _config(
+        tmp_path, toy_validation, "ema1", steps=1, eval_every=0, checkpoint_every=0, ema=0.8
+    )
     train(one)
     e1, r1 = load_file(tmp_path / "ema1" / "ema" / "model.safetensors"), _weights(tmp_path / "ema1")
     key = "bert.encoder.layer.0.attention.selfattn.query.weight"

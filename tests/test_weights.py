@@ -1,4 +1,5 @@
-"""The weights shipped inside the package: present, unchanged, loaded by default, reproducing their record."""
+"""The weights shipped inside the package: present, unchanged, loaded by default, reproducing their
+record."""
 
 import hashlib
 import json
@@ -22,10 +23,13 @@ def test_load_model_without_argument_loads_them_offline_and_reproduces_recorded_
     record = json.loads(RECORD.read_text())
     model = rnabert.load_model()  # no path: the packaged file, no network
     probes = record["probes"]
-    emb = rnabert.embed({name: p["sequence"] for name, p in probes.items()}, model=model, device="cpu")
+    emb = rnabert.embed(
+        {name: p["sequence"] for name, p in probes.items()}, model=model, device="cpu"
+    )
     for i, (name, p) in enumerate(probes.items()):
-        np.testing.assert_allclose(emb[i], np.array(p["embedding"], dtype=np.float32), atol=1e-5, rtol=0,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            emb[i], np.array(p["embedding"], dtype=np.float32), atol=1e-5, rtol=0, err_msg=name
+        )
 
 
 def test_the_cli_uses_them_by_default(tmp_path):
@@ -36,5 +40,6 @@ def test_the_cli_uses_them_by_default(tmp_path):
     assert main(["embed", str(fasta), "-o", str(tmp_path / "e.safetensors"), "--no-progress"]) == 0
     record = json.loads(RECORD.read_text())
     got = rnabert.Embeddings.load(tmp_path / "e.safetensors")
-    np.testing.assert_allclose(got[0], np.array(record["probes"]["hairpin"]["embedding"], np.float32),
-                               atol=1e-5, rtol=0)
+    np.testing.assert_allclose(
+        got[0], np.array(record["probes"]["hairpin"]["embedding"], np.float32), atol=1e-5, rtol=0
+    )

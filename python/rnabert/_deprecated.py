@@ -1,4 +1,5 @@
-"""Names that moved: their old import paths keep working for one release, with a DeprecationWarning."""
+"""Names that moved: their old import paths keep working for one release, with a
+DeprecationWarning."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from typing import Any, Callable, Dict
 
 def warn_moved(old: str, new: str, stacklevel: int = 3) -> None:
     """Warn that ``old`` is now ``new`` (the old name is removed in the next release)."""
-    warnings.warn(f"{old} has moved to {new}; the old name will be removed in the next release",
-                  DeprecationWarning, stacklevel=stacklevel)
+    warnings.warn(
+        f"{old} has moved to {new}; the old name will be removed in the next release",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def moved_names(old_module: str, moved: Dict[str, str]) -> Callable[[str], Any]:

@@ -13,8 +13,14 @@ def _build_info() -> Dict[str, Any]:
     try:
         from . import _build_info as bi
     except ImportError:  # running from a source tree that was never built
-        return {"version": None, "simd_levels": (), "cuda_built": False, "cuda_version": "",
-                "cuda_architectures": (), "compiler": None}
+        return {
+            "version": None,
+            "simd_levels": (),
+            "cuda_built": False,
+            "cuda_version": "",
+            "cuda_architectures": (),
+            "compiler": None,
+        }
     return {
         "version": bi.VERSION,
         "compiler": bi.CXX_COMPILER,
@@ -29,7 +35,9 @@ def _build_info() -> Dict[str, Any]:
 def _load(name: str):
     try:
         return importlib.import_module(f"rnabert.{name}"), None
-    except ImportError as exc:  # a missing or unloadable extension is reported, never raised at import
+    except (
+        ImportError
+    ) as exc:  # a missing or unloadable extension is reported, never raised at import
         return None, str(exc)
 
 
@@ -37,22 +45,30 @@ def cpu_module():
     """The compiled CPU engine, ``rnabert._core``; raises a clear error if the build is broken."""
     mod, err = _load("_core")
     if mod is None:
-        raise RuntimeError(f"rnabert's C++ engine (rnabert._core) is not importable: {err}. "
-                           "Reinstall with `pip install .` from the source tree.")
+        raise RuntimeError(
+            f"rnabert's C++ engine (rnabert._core) is not importable: {err}. "
+            "Reinstall with `pip install .` from the source tree."
+        )
     return mod
 
 
 def cuda_module():
-    """The compiled GPU engine, ``rnabert._cuda``, or a RuntimeError saying why it cannot be used."""
+    """The compiled GPU engine, ``rnabert._cuda``, or a RuntimeError saying why it cannot be
+    used."""
     mod, err = _load("_cuda")
     if mod is None:
         built = _build_info()["cuda_built"]
-        why = ("this build of rnabert was compiled without CUDA (no nvcc was found at build time; "
-               "rebuild with nvcc on PATH, or -C cmake.define.RNABERT_ENABLE_CUDA=ON)"
-               if not built else f"rnabert._cuda failed to load: {err}")
+        why = (
+            "this build of rnabert was compiled without CUDA (no nvcc was found at build time; "
+            "rebuild with nvcc on PATH, or -C cmake.define.RNABERT_ENABLE_CUDA=ON)"
+            if not built
+            else f"rnabert._cuda failed to load: {err}"
+        )
         raise RuntimeError(f"device='cuda' requested but {why}")
     if mod.device_count() == 0:
-        raise RuntimeError("device='cuda' requested but no CUDA GPU (or driver) is visible on this machine")
+        raise RuntimeError(
+            "device='cuda' requested but no CUDA GPU (or driver) is visible on this machine"
+        )
     return mod
 
 
@@ -80,8 +96,13 @@ def backends() -> Dict[str, Any]:
     }
 
     cuda, cuda_err = _load("_cuda")
-    cuda_report: Dict[str, Any] = {"compiled": report["build"]["cuda_built"], "importable": cuda is not None,
-                                   "error": cuda_err, "devices": [], "driver_version": 0}
+    cuda_report: Dict[str, Any] = {
+        "compiled": report["build"]["cuda_built"],
+        "importable": cuda is not None,
+        "error": cuda_err,
+        "devices": [],
+        "driver_version": 0,
+    }
     if cuda is not None:
         cuda_report["runtime_version"] = cuda.runtime_version()
         cuda_report["driver_version"] = cuda.driver_version()
@@ -95,7 +116,10 @@ def backends() -> Dict[str, Any]:
     try:
         import torch
 
-        report["torch"] = {"version": torch.__version__, "cuda_available": bool(torch.cuda.is_available())}
+        report["torch"] = {
+            "version": torch.__version__,
+            "cuda_available": bool(torch.cuda.is_available()),
+        }
     except ImportError:
         report["torch"] = {"version": None, "cuda_available": False}
 
@@ -105,7 +129,13 @@ def backends() -> Dict[str, Any]:
 
 _DEVICES = ("auto", "cpu", "cuda")
 # What a CUDA module must implement before the alignment engine may run on it.
-ENGINE_FUNCTIONS = ("score_pairs", "align_pairs", "soft_align_scores", "all_vs_all", "align_score_matrices")
+ENGINE_FUNCTIONS = (
+    "score_pairs",
+    "align_pairs",
+    "soft_align_scores",
+    "all_vs_all",
+    "align_score_matrices",
+)
 
 
 def resolve_device(device: Any = "auto", *, engine: bool = False) -> str:
@@ -116,17 +146,25 @@ def resolve_device(device: Any = "auto", *, engine: bool = False) -> str:
     device : "auto", "cpu", "cuda", "cuda:N", a torch.device, or None (= "auto")
     engine : bool
         False: for the encoder (torch). "auto" is the GPU when torch sees one.
-        True: for the alignment engine (rnabert._core / rnabert._cuda); returns "cpu" or "cuda". "auto" is
-        the CUDA engine when a GPU is usable, the module implements the alignment functions and its kernels
-        are marked validated (``_cuda.VALIDATED``), or RNABERT_BACKEND=cuda forces it; RNABERT_BACKEND=cpu
+        True: for the alignment engine (rnabert._core / rnabert._cuda); returns "cpu" or "cuda".
+        "auto" is
+        the CUDA engine when a GPU is usable, the module implements the alignment functions and its
+        kernels
+        are marked validated (``_cuda.VALIDATED``), or RNABERT_BACKEND=cuda forces it;
+        RNABERT_BACKEND=cpu
         forces the CPU engine.
 
-    Raises ValueError for an unknown name and RuntimeError, saying why, when a GPU is asked for and cannot
+    Raises ValueError for an unknown name and RuntimeError, saying why, when a GPU is asked for and
+    cannot
     be used.
     """
     name = "auto" if device is None else str(device)
     kind = name.split(":", 1)[0]
-    if kind not in _DEVICES or (kind != "cuda" and name != kind) or (engine and name not in _DEVICES):
+    if (
+        kind not in _DEVICES
+        or (kind != "cuda" and name != kind)
+        or (engine and name not in _DEVICES)
+    ):
         choices = "'auto', 'cpu' or 'cuda'" if engine else "'auto', 'cpu', 'cuda' or 'cuda:N'"
         raise ValueError(f"device must be {choices}, got {device!r}")
     if engine:
@@ -136,8 +174,10 @@ def resolve_device(device: Any = "auto", *, engine: bool = False) -> str:
     if kind == "cuda" and not _torch_sees_gpu():
         import torch
 
-        raise RuntimeError(f"device={name!r} requested but torch sees no CUDA GPU "
-                           f"(torch {torch.__version__}); use device='cpu' or 'auto'")
+        raise RuntimeError(
+            f"device={name!r} requested but torch sees no CUDA GPU "
+            f"(torch {torch.__version__}); use device='cpu' or 'auto'"
+        )
     return name
 
 
@@ -174,8 +214,10 @@ def _cuda_engine():
     mod = cuda_module()
     missing = [f for f in ENGINE_FUNCTIONS if not hasattr(mod, f)]
     if missing:
-        raise RuntimeError("device='cuda': this build's CUDA engine does not implement the alignment "
-                           f"functions yet ({', '.join(missing)}); use device='cpu'")
+        raise RuntimeError(
+            "device='cuda': this build's CUDA engine does not implement the alignment "
+            f"functions yet ({', '.join(missing)}); use device='cpu'"
+        )
     return mod
 
 
@@ -188,5 +230,7 @@ def default_device(report: Dict[str, Any] | None = None) -> str:
     """Deprecated: ``resolve_device("auto", engine=True)``."""
     from ._deprecated import warn_moved
 
-    warn_moved("rnabert.backends.default_device()", 'rnabert.backends.resolve_device("auto", engine=True)')
+    warn_moved(
+        "rnabert.backends.default_device()", 'rnabert.backends.resolve_device("auto", engine=True)'
+    )
     return resolve_device("auto", engine=True)

@@ -1,4 +1,5 @@
-"""Embeddings: the ragged block of per-base vectors that the encoder produces and every layer consumes.
+"""Embeddings: the ragged block of per-base vectors that the encoder produces and every layer
+consumes.
 
 numpy only: the sequences, engine, search and training layers all read it without loading torch.
 """
@@ -37,22 +38,33 @@ class Embeddings:
 
     __slots__ = ("values", "offsets", "names", "sequences", "_unit")
 
-    def __init__(self, values, offsets, names: Optional[Sequence[str]] = None,
-                 sequences: Optional[Sequence[str]] = None):
+    def __init__(
+        self,
+        values,
+        offsets,
+        names: Optional[Sequence[str]] = None,
+        sequences: Optional[Sequence[str]] = None,
+    ):
         values = np.ascontiguousarray(values, dtype=np.float32)
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         if values.ndim != 2:
             raise ValueError(f"values must be 2-D (total_len, dim), got shape {values.shape}")
         if offsets.ndim != 1 or offsets.size < 1:
-            raise ValueError(f"offsets must be 1-D with n+1 >= 1 entries, got shape {offsets.shape}")
+            raise ValueError(
+                f"offsets must be 1-D with n+1 >= 1 entries, got shape {offsets.shape}"
+            )
         if offsets[0] != 0 or offsets[-1] != values.shape[0]:
-            raise ValueError(f"offsets must start at 0 and end at total_len={values.shape[0]}, "
-                             f"got {offsets[0]}..{offsets[-1]}")
+            raise ValueError(
+                f"offsets must start at 0 and end at total_len={values.shape[0]}, "
+                f"got {offsets[0]}..{offsets[-1]}"
+            )
         steps = np.diff(offsets)
         if steps.size and steps.min() <= 0:
             bad = int(np.argmax(steps <= 0))
-            raise ValueError(f"offsets must be strictly increasing (sequence {bad} would be empty or negative: "
-                             f"offsets[{bad}]={offsets[bad]}, offsets[{bad + 1}]={offsets[bad + 1]})")
+            raise ValueError(
+                f"offsets must be strictly increasing (sequence {bad} would be empty or negative: "
+                f"offsets[{bad}]={offsets[bad]}, offsets[{bad + 1}]={offsets[bad + 1]})"
+            )
         n = offsets.size - 1
         names = [f"seq{i}" for i in range(n)] if names is None else [str(x) for x in names]
         if len(names) != n:
@@ -63,7 +75,9 @@ class Embeddings:
                 raise ValueError(f"got {len(sequences)} sequences for {n} embedded sequences")
             for i, (s, length) in enumerate(zip(sequences, steps)):
                 if len(s) != length:
-                    raise ValueError(f"sequence {names[i]!r} has {len(s)} bases but {length} embedding rows")
+                    raise ValueError(
+                        f"sequence {names[i]!r} has {len(s)} bases but {length} embedding rows"
+                    )
         self.values = values
         self.offsets = offsets
         self.names: List[str] = names
@@ -72,9 +86,14 @@ class Embeddings:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def from_arrays(cls, arrays: Iterable, names: Optional[Sequence[str]] = None,
-                    sequences: Optional[Sequence[str]] = None) -> "Embeddings":
-        """Build from per-sequence arrays of shape (L_i, dim): how users bring their own embeddings."""
+    def from_arrays(
+        cls,
+        arrays: Iterable,
+        names: Optional[Sequence[str]] = None,
+        sequences: Optional[Sequence[str]] = None,
+    ) -> "Embeddings":
+        """Build from per-sequence arrays of shape (L_i, dim): how users bring their own
+        embeddings."""
         arrays = [np.asarray(a, dtype=np.float32) for a in arrays]
         if not arrays:
             raise ValueError("from_arrays needs at least one array")
@@ -84,9 +103,13 @@ class Embeddings:
                 raise ValueError(f"array {i} must be 2-D (L, dim), got shape {a.shape}")
             if a.shape[0] == 0:
                 label = names[i] if names is not None and i < len(names) else i
-                raise ValueError(f"array {label!r} is empty: every sequence needs at least one base")
+                raise ValueError(
+                    f"array {label!r} is empty: every sequence needs at least one base"
+                )
         if len(dims) != 1:
-            raise ValueError(f"all arrays must share one embedding width, got {sorted(d for d in dims)}")
+            raise ValueError(
+                f"all arrays must share one embedding width, got {sorted(d for d in dims)}"
+            )
         values, offsets = join_ragged(arrays)
         return cls(values, offsets, names, sequences)
 
@@ -110,14 +133,17 @@ class Embeddings:
         if not -n <= i < n:
             raise IndexError(f"sequence index {i} out of range for {n} sequences")
         i %= n
-        return self.values[self.offsets[i]:self.offsets[i + 1]]
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        return (f"Embeddings(n={len(self)}, total_len={self.total_len}, dim={self.dim}, "
-                f"lengths {self.lengths.min() if len(self) else 0}..{self.lengths.max() if len(self) else 0})")
+        return (
+            f"Embeddings(n={len(self)}, total_len={self.total_len}, dim={self.dim}, "
+            "lengths "
+            f"{self.lengths.min() if len(self) else 0}..{self.lengths.max() if len(self) else 0})"
+        )
 
     @property
     def dim(self) -> int:
@@ -168,20 +194,33 @@ class Embeddings:
         """
         fmt = _format_of(path, format)
         if fmt == "npz":
-            extra = {"sequences": np.array(self.sequences, dtype=np.str_)} if self.sequences is not None else {}
+            extra = (
+                {"sequences": np.array(self.sequences, dtype=np.str_)}
+                if self.sequences is not None
+                else {}
+            )
             with open(path, "wb") as fh:  # a file handle stops numpy appending ".npz" to the name
-                np.savez(fh, values=self.values, offsets=self.offsets,
-                         names=np.array(self.names, dtype=np.str_), format=np.array(_FORMAT_TAG), **extra)
+                np.savez(
+                    fh,
+                    values=self.values,
+                    offsets=self.offsets,
+                    names=np.array(self.names, dtype=np.str_),
+                    format=np.array(_FORMAT_TAG),
+                    **extra,
+                )
         else:
             from safetensors.numpy import save_file
 
             meta = {"format": _FORMAT_TAG, "names": json.dumps(self.names)}
             if self.sequences is not None:
                 meta["sequences"] = json.dumps(self.sequences)
-            save_file({"values": self.values, "offsets": self.offsets}, os.fspath(path), metadata=meta)
+            save_file(
+                {"values": self.values, "offsets": self.offsets}, os.fspath(path), metadata=meta
+            )
 
     def save_pooled(self, path: PathLike, format: Optional[str] = None) -> None:
-        """Write :meth:`pooled` (``pooled`` float32 (n, dim)) with the names, as safetensors or npz."""
+        """Write :meth:`pooled` (``pooled`` float32 (n, dim)) with the names, as safetensors or
+        npz."""
         fmt = _format_of(path, format)
         if fmt == "npz":
             with open(path, "wb") as fh:
@@ -189,8 +228,11 @@ class Embeddings:
         else:
             from safetensors.numpy import save_file
 
-            save_file({"pooled": self.pooled()}, os.fspath(path),
-                      metadata={"format": "rnabert.pooled/1", "names": json.dumps(self.names)})
+            save_file(
+                {"pooled": self.pooled()},
+                os.fspath(path),
+                metadata={"format": "rnabert.pooled/1", "names": json.dumps(self.names)},
+            )
 
     @classmethod
     def load(cls, path: PathLike, format: Optional[str] = None) -> "Embeddings":
@@ -199,7 +241,9 @@ class Embeddings:
         if fmt == "npz":
             with np.load(path, allow_pickle=False) as z:
                 if "values" not in z or "offsets" not in z:
-                    raise ValueError(f"{path}: not an rnabert embeddings file (needs 'values' and 'offsets')")
+                    raise ValueError(
+                        f"{path}: not an rnabert embeddings file (needs 'values' and 'offsets')"
+                    )
                 seqs = [str(s) for s in z["sequences"]] if "sequences" in z else None
                 names = [str(s) for s in z["names"]] if "names" in z else None
                 return cls(z["values"], z["offsets"], names, seqs)
@@ -234,10 +278,14 @@ def join_ragged(values: Sequence[np.ndarray], offsets: Optional[Sequence[np.ndar
     if offsets is None:
         offsets = [np.array([0, len(v)], dtype=np.int64) for v in values]
     if len(offsets) != len(values):
-        raise ValueError(f"join_ragged: {len(values)} value blocks but {len(offsets)} offset arrays")
+        raise ValueError(
+            f"join_ragged: {len(values)} value blocks but {len(offsets)} offset arrays"
+        )
     shifts = np.cumsum([0] + [int(o[-1]) for o in offsets[:-1]])
-    out = np.concatenate([np.zeros(1, np.int64)]
-                         + [np.asarray(o[1:], dtype=np.int64) + s for o, s in zip(offsets, shifts)])
+    out = np.concatenate(
+        [np.zeros(1, np.int64)]
+        + [np.asarray(o[1:], dtype=np.int64) + s for o, s in zip(offsets, shifts)]
+    )
     return np.concatenate(values), out
 
 

@@ -1,15 +1,20 @@
-"""Alignment: one pairwise alignment as index pairs, with its gapped strings, CIGAR, identity and text forms.
+"""Alignment: one pairwise alignment as index pairs, with its gapped strings, CIGAR, identity and
+text forms.
 
 Conventions used throughout
 ---------------------------
-- Sequence A is the *query* and B the *target* (SAM convention): in a CIGAR, ``M`` is a column where a base
+- Sequence A is the *query* and B the *target* (SAM convention): in a CIGAR, ``M`` is a column where
+a base
   of A is aligned to a base of B, ``I`` a base of A against a gap, ``D`` a base of B against a gap.
-- Between two aligned pairs, the unaligned bases of A are written before those of B (``I`` before ``D``),
+- Between two aligned pairs, the unaligned bases of A are written before those of B (``I`` before
+``D``),
   which is the column order the reference traceback produces on ties.
 - Global and semi-global alignments are shown over both full sequences (end gaps included); local
-  alignments over the aligned region only, from the first to the last aligned pair. ``start_a``/``end_a``
+  alignments over the aligned region only, from the first to the last aligned pair.
+  ``start_a``/``end_a``
   (``start_b``/``end_b``) give that region as 0-based half-open coordinates.
-- When the letters of a sequence are unknown (embeddings given without sequences) its bases are shown as
+- When the letters of a sequence are unknown (embeddings given without sequences) its bases are
+shown as
   ``N``, ``identity`` is NaN and every aligned column is marked ``:``.
 """
 
@@ -44,8 +49,12 @@ def _columns(pairs: np.ndarray, len_a: int, len_b: int) -> Tuple[np.ndarray, np.
     ecol = np.concatenate(([-1], pcol, [len_a + len_b - k]))
 
     a = np.arange(len_a, dtype=np.int64)
-    q = np.searchsorted(pi, a, side="right")  # index into the extended arrays of the last pair with i <= a
-    col_a = ecol[q] + (a - ei[q])  # aligned bases land on their pair's column, the rest run after it
+    q = np.searchsorted(
+        pi, a, side="right"
+    )  # index into the extended arrays of the last pair with i <= a
+    col_a = ecol[q] + (
+        a - ei[q]
+    )  # aligned bases land on their pair's column, the rest run after it
 
     b = np.arange(len_b, dtype=np.int64)
     q = np.searchsorted(pj, b, side="right")
@@ -87,7 +96,8 @@ class Alignment:
     score : float
         The alignment score as the engine computed it (sum of match scores minus gap costs).
     pairs : int array, shape (k, 2)
-        Aligned 0-based positions ``(i, j)``: base i of A with base j of B; strictly increasing in both
+        Aligned 0-based positions ``(i, j)``: base i of A with base j of B; strictly increasing in
+        both
         columns. Stored as int64.
     len_a, len_b : int
         Lengths of A and B (number of bases).
@@ -103,17 +113,42 @@ class Alignment:
     gapped_a, gapped_b : str
         The two rows of the alignment, ``-`` for gaps. Removing gaps gives ``seq_a[start_a:end_a]``.
     cigar : str
-        Run-length M/I/D string over the columns of the gapped rows (A is the query: I = base of A against
+        Run-length M/I/D string over the columns of the gapped rows (A is the query: I = base of A
+        against
         a gap, D = base of B against a gap).
     identity : float
-        Identical aligned letters divided by alignment columns (``n_identical / n_columns``), end gaps of
-        global alignments included; letters compare case-insensitively with T equal to U. NaN without letters.
+        Identical aligned letters divided by alignment columns (``n_identical / n_columns``), end
+        gaps of
+        global alignments included; letters compare case-insensitively with T equal to U. NaN
+        without letters.
     """
 
-    __slots__ = ("score", "pairs", "len_a", "len_b", "name_a", "name_b", "seq_a", "seq_b", "mode", "_rows")
+    __slots__ = (
+        "score",
+        "pairs",
+        "len_a",
+        "len_b",
+        "name_a",
+        "name_b",
+        "seq_a",
+        "seq_b",
+        "mode",
+        "_rows",
+    )
 
-    def __init__(self, score: float, pairs, len_a: int, len_b: int, *, name_a: str = "a", name_b: str = "b",
-                 seq_a: Optional[str] = None, seq_b: Optional[str] = None, mode: str = "global"):
+    def __init__(
+        self,
+        score: float,
+        pairs,
+        len_a: int,
+        len_b: int,
+        *,
+        name_a: str = "a",
+        name_b: str = "b",
+        seq_a: Optional[str] = None,
+        seq_b: Optional[str] = None,
+        mode: str = "global",
+    ):
         pairs = np.ascontiguousarray(np.asarray(pairs, dtype=np.int64).reshape(-1, 2))
         len_a, len_b = int(len_a), int(len_b)
         if mode not in ("global", "local", "semiglobal"):
@@ -193,7 +228,8 @@ class Alignment:
 
     @property
     def cigar(self) -> str:
-        """Run-length M/I/D over the alignment columns; A is the query (I: A base vs gap, D: B base vs gap)."""
+        """Run-length M/I/D over the alignment columns; A is the query (I: A base vs gap, D: B base
+        vs gap)."""
         return _run_length(self._layout()[2])
 
     @property
@@ -208,7 +244,8 @@ class Alignment:
 
     @property
     def n_identical(self) -> Optional[int]:
-        """Aligned pairs with identical letters (T equal to U, case ignored); None without letters."""
+        """Aligned pairs with identical letters (T equal to U, case ignored); None without
+        letters."""
         if self.seq_a is None or self.seq_b is None:
             return None
         if not self.pairs.shape[0]:
@@ -219,7 +256,8 @@ class Alignment:
 
     @property
     def identity(self) -> float:
-        """n_identical / n_columns (end gaps of global alignments count as columns); NaN without letters."""
+        """n_identical / n_columns (end gaps of global alignments count as columns); NaN without
+        letters."""
         same = self.n_identical
         if same is None:
             return float("nan")
@@ -227,7 +265,8 @@ class Alignment:
         return same / ncol if ncol else 0.0
 
     def markers(self) -> str:
-        """The match line: ``|`` identical letters, ``:`` aligned different letters, space for a gap."""
+        """The match line: ``|`` identical letters, ``:`` aligned different letters, space for a
+        gap."""
         row_a, row_b, ops = self._layout()
         out = np.full(ops.size, ord(" "), dtype=np.uint8)
         m = ops == ord("M")
@@ -238,7 +277,8 @@ class Alignment:
 
     # -- text -----------------------------------------------------------------------------------
     def _record_names(self) -> Tuple[str, str]:
-        """Names as written to FASTA/Stockholm: no whitespace, local regions as name/start-end (1-based)."""
+        """Names as written to FASTA/Stockholm: no whitespace, local regions as name/start-end
+        (1-based)."""
         na = "_".join(self.name_a.split()) or "a"
         nb = "_".join(self.name_b.split()) or "b"
         if self.mode == "local" and self.n_aligned:
@@ -249,7 +289,8 @@ class Alignment:
         return na, nb
 
     def fasta_records(self) -> Tuple[Tuple[str, str], Tuple[str, str]]:
-        """The two gapped rows as (name, row) records; local alignments name them ``name/start-end``."""
+        """The two gapped rows as (name, row) records; local alignments name them
+        ``name/start-end``."""
         na, nb = self._record_names()
         return (na, self.gapped_a), (nb, self.gapped_b)
 
@@ -264,10 +305,14 @@ class Alignment:
 
     def to_stockholm_alignment(self) -> StockholmAlignment:
         """The aligned pair as a :class:`~rnabert.seqs.StockholmAlignment`; the score and mode are a
-        ``#=GF CC`` comment, local alignments name their rows ``name/start-end`` (1-based), as Rfam does."""
+        ``#=GF CC`` comment, local alignments name their rows ``name/start-end`` (1-based), as Rfam
+        does."""
         (na, ra), (nb, rb) = self.fasta_records()
-        return StockholmAlignment([na, nb], {na: ra, nb: rb},
-                                  gf={"CC": f"rnabert {self.mode} alignment, score {self.score:.6g}"})
+        return StockholmAlignment(
+            [na, nb],
+            {na: ra, nb: rb},
+            gf={"CC": f"rnabert {self.mode} alignment, score {self.score:.6g}"},
+        )
 
     def to_stockholm(self) -> str:
         """The aligned pair as one Stockholm 1.0 record (header, two rows, ``//``)."""
@@ -283,8 +328,11 @@ class Alignment:
         na, nb = self.name_a, self.name_b
         wn = max(len(na), len(nb))
         ident = self.n_identical
-        head = (f"{na} ({self.len_a} nt) vs {nb} ({self.len_b} nt), {self.mode}: score {self.score:.4f}, "
-                f"{self.n_aligned} aligned pairs in {self.n_columns} columns")
+        head = (
+            f"{na} ({self.len_a} nt) vs {nb} ({self.len_b} nt), {self.mode}: score "
+            f"{self.score:.4f}, "
+            f"{self.n_aligned} aligned pairs in {self.n_columns} columns"
+        )
         if ident is not None:
             head += f", identity {ident}/{self.n_columns} ({100 * self.identity:.1f}%)"
         wd = len(str(max(self.len_a, self.len_b, 1)))
@@ -292,7 +340,7 @@ class Alignment:
         pos_a, pos_b = sa, sb  # bases consumed before the current line
         width = max(int(width), 1)
         for k in range(0, len(ga), width):
-            ra, rb, rm = ga[k:k + width], gb[k:k + width], mk[k:k + width]
+            ra, rb, rm = ga[k : k + width], gb[k : k + width], mk[k : k + width]
             na_n = len(ra) - ra.count("-")
             nb_n = len(rb) - rb.count("-")
             a0 = pos_a + 1 if na_n else pos_a
@@ -309,12 +357,16 @@ class Alignment:
         return self.format()
 
     def __repr__(self) -> str:
-        return (f"Alignment({self.name_a!r} vs {self.name_b!r}, mode={self.mode!r}, score={self.score:.4f}, "
-                f"aligned={self.n_aligned}, cigar={self.cigar!r})")
+        return (
+            f"Alignment({self.name_a!r} vs {self.name_b!r}, mode={self.mode!r}, "
+            f"score={self.score:.4f}, "
+            f"aligned={self.n_aligned}, cigar={self.cigar!r})"
+        )
 
 
 class AlignmentList(Sequence):
-    """The alignments of a batch, kept as the engine's flat arrays; ``Alignment`` objects are made on access.
+    """The alignments of a batch, kept as the engine's flat arrays; ``Alignment`` objects are made
+    on access.
 
     Parameters
     ----------
@@ -331,8 +383,22 @@ class AlignmentList(Sequence):
     mode : str
     """
 
-    def __init__(self, scores, path_offsets, path, qi, tj, *, lengths_a, lengths_b, names_a, names_b,
-                 seqs_a=None, seqs_b=None, mode="global"):
+    def __init__(
+        self,
+        scores,
+        path_offsets,
+        path,
+        qi,
+        tj,
+        *,
+        lengths_a,
+        lengths_b,
+        names_a,
+        names_b,
+        seqs_a=None,
+        seqs_b=None,
+        mode="global",
+    ):
         offs = np.asarray(path_offsets, dtype=np.int64)
         self._scores = np.asarray(scores, dtype=np.float32)
         self._starts, self._ends = offs[:-1], offs[1:]
@@ -354,10 +420,17 @@ class AlignmentList(Sequence):
             raise IndexError(f"alignment index {p} out of range for {n} alignments")
         p = int(p) % n
         a, b = int(self._qi[p]), int(self._tj[p])
-        return Alignment(float(self._scores[p]), self._path[self._starts[p]:self._ends[p]],
-                         int(self._la[a]), int(self._lb[b]), name_a=self._na[a], name_b=self._nb[b],
-                         seq_a=None if self._sa is None else self._sa[a],
-                         seq_b=None if self._sb is None else self._sb[b], mode=self.mode)
+        return Alignment(
+            float(self._scores[p]),
+            self._path[self._starts[p] : self._ends[p]],
+            int(self._la[a]),
+            int(self._lb[b]),
+            name_a=self._na[a],
+            name_b=self._nb[b],
+            seq_a=None if self._sa is None else self._sa[a],
+            seq_b=None if self._sb is None else self._sb[b],
+            mode=self.mode,
+        )
 
     def take(self, indices) -> "AlignmentList":
         """The alignments at ``indices`` (an int array), sharing the path block."""

@@ -1,6 +1,7 @@
 """Public alignment API: align two RNAs, score many pairs, align explicit score matrices.
 
-The device is resolved once per call by :func:`rnabert.backends.resolve_device`; arguments are checked
+The device is resolved once per call by :func:`rnabert.backends.resolve_device`; arguments are
+checked
 by :mod:`.validate` (the same rules and messages as the engine functions).
 """
 
@@ -12,8 +13,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..embeddings import Embeddings
 from ..backends import resolve_device
+from ..embeddings import Embeddings
 from . import validate
 from .alignment import Alignment, AlignmentList
 from .pairscores import PairScores
@@ -24,27 +25,37 @@ _PARAM_FIELDS = tuple(f.name for f in dataclasses.fields(AlignParams))
 _AUTO_PROGRESS_PAIRS = 20000
 
 
-# -- argument checks ---------------------------------------------------------------------------------
+# -- argument checks
+# ---------------------------------------------------------------------------------
 def _make_params(mode: str, params: dict) -> AlignParams:
-    """AlignParams from keyword arguments; AlignParams itself checks the values (ValueError naming them)."""
+    """AlignParams from keyword arguments; AlignParams itself checks the values (ValueError naming
+    them)."""
     unknown = sorted(set(params) - set(_PARAM_FIELDS))
     if unknown:
-        raise TypeError(f"unknown alignment parameter(s) {', '.join(unknown)}; "
-                        f"expected some of {', '.join(f for f in _PARAM_FIELDS if f != 'mode')}")
+        raise TypeError(
+            f"unknown alignment parameter(s) {', '.join(unknown)}; "
+            f"expected some of {', '.join(f for f in _PARAM_FIELDS if f != 'mode')}"
+        )
     validate.one_of("mode", mode, MODES)
     return AlignParams(mode=mode, **params)
 
 
-def _matrix_params(mode: str, gap_open: float, gap_extend: float, params: dict) -> Tuple[AlignParams, float, float]:
+def _matrix_params(
+    mode: str, gap_open: float, gap_extend: float, params: dict
+) -> Tuple[AlignParams, float, float]:
     """(AlignParams for the engine, scale, bias) for explicit score matrices.
 
-    The engine uses explicit matrices as they are (it ignores scale and bias), so scale and bias are applied
-    here, and the engine gets a placeholder negative bias: AlignParams insists on one in local mode, which
+    The engine uses explicit matrices as they are (it ignores scale and bias), so scale and bias are
+    applied
+    here, and the engine gets a placeholder negative bias: AlignParams insists on one in local mode,
+    which
     only makes sense for cosine scores.
     """
     scale = params.pop("scale", 1.0)
     bias = params.pop("bias", 0.0)
-    base = _make_params(mode, dict(params, gap_open=gap_open, gap_extend=gap_extend, scale=scale, bias=-1.0))
+    base = _make_params(
+        mode, dict(params, gap_open=gap_open, gap_extend=gap_extend, scale=scale, bias=-1.0)
+    )
     if mode != "local":
         base = dataclasses.replace(base, bias=float(bias))
     else:
@@ -64,39 +75,54 @@ def _auto_progress(progress: Optional[bool], n_pairs: int) -> bool:
     return n_pairs >= _AUTO_PROGRESS_PAIRS and sys.stderr is not None and sys.stderr.isatty()
 
 
-# -- inputs ------------------------------------------------------------------------------------------
-def _as_embeddings(seqs: Any, *, model, device: str, progress: Optional[bool], what: str) -> Embeddings:
-    """Embeddings as given, a list of (L, D) arrays, or anything ``rnabert.embed`` reads (embedded here)."""
+# -- inputs
+# ------------------------------------------------------------------------------------------
+def _as_embeddings(
+    seqs: Any, *, model, device: str, progress: Optional[bool], what: str
+) -> Embeddings:
+    """Embeddings as given, a list of (L, D) arrays, or anything ``rnabert.embed`` reads (embedded
+    here)."""
     if isinstance(seqs, Embeddings):
         return seqs
     if isinstance(seqs, (list, tuple)) and seqs and all(_is_array(x) for x in seqs):
         return Embeddings.from_arrays([np.asarray(x) for x in seqs])
     if isinstance(seqs, np.ndarray):
-        raise ValueError(f"{what}: a single array is ambiguous; pass Embeddings, a list of (L, D) arrays, "
-                         "or sequences")
+        raise ValueError(
+            f"{what}: a single array is ambiguous; pass Embeddings, a list of (L, D) arrays, "
+            "or sequences"
+        )
     from ..model import embed
 
     return embed(seqs, model=model, device=device, progress=progress)
 
 
 def _is_array(x: Any) -> bool:
-    return isinstance(x, np.ndarray) or (hasattr(x, "__array__") and hasattr(x, "shape") and len(x.shape) == 2
-                                         and not isinstance(x, (str, bytes)))
+    return isinstance(x, np.ndarray) or (
+        hasattr(x, "__array__")
+        and hasattr(x, "shape")
+        and len(x.shape) == 2
+        and not isinstance(x, (str, bytes))
+    )
 
 
 def _one(x: Any, default_name: str) -> Tuple[str, Optional[str], Optional[np.ndarray]]:
-    """(name, letters, vectors) for one argument of :func:`align`; vectors None means "embed the letters"."""
+    """(name, letters, vectors) for one argument of :func:`align`; vectors None means "embed the
+    letters"."""
     if isinstance(x, str):
         return default_name, x, None
     if isinstance(x, Embeddings):
         if len(x) != 1:
-            raise ValueError(f"{default_name}: an Embeddings block given to align() must hold one sequence, "
-                             f"got {len(x)}")
+            raise ValueError(
+                f"{default_name}: an Embeddings block given to align() must hold one sequence, "
+                f"got {len(x)}"
+            )
         return x.names[0], None if x.sequences is None else x.sequences[0], x[0]
     if _is_array(x):
         arr = np.asarray(x, dtype=np.float32)
         if arr.ndim != 2 or arr.shape[0] == 0:
-            raise ValueError(f"{default_name}: embeddings must have shape (L, D) with L >= 1, got {arr.shape}")
+            raise ValueError(
+                f"{default_name}: embeddings must have shape (L, D) with L >= 1, got {arr.shape}"
+            )
         return default_name, None, arr
     if hasattr(x, "seq") and hasattr(x, "name"):  # a SeqRecord
         return str(x.name), str(x.seq), None
@@ -106,22 +132,27 @@ def _one(x: Any, default_name: str) -> Tuple[str, Optional[str], Optional[np.nda
             return name, body, None
         if _is_array(body):
             return name, None, _one(body, name)[2]
-    raise ValueError(f"{default_name}: expected a sequence string, an (L, D) embedding array, or a (name, seq) "
-                     f"pair, got {type(x).__name__}")
+    raise ValueError(
+        f"{default_name}: expected a sequence string, an (L, D) embedding array, or a (name, seq) "
+        f"pair, got {type(x).__name__}"
+    )
 
 
-# -- public functions --------------------------------------------------------------------------------
+# -- public functions
+# --------------------------------------------------------------------------------
 def align(a, b, mode: str = "global", *, model=None, device: str = "auto", **params) -> Alignment:
     """Align two RNAs by their RNABERT embeddings.
 
     Parameters
     ----------
     a, b : str, array of shape (L, D), (name, seq) pair, SeqRecord, or one-sequence Embeddings
-        A sequence string (embedded with ``model``), precomputed per-base embeddings (float32, any D as
+        A sequence string (embedded with ``model``), precomputed per-base embeddings (float32, any D
+        as
         long as a and b agree; then letters are unknown and shown as N), a named sequence, or
         ``emb.subset([k])`` (name and letters kept).
     mode : {"global", "local", "semiglobal"}
-        Needleman-Wunsch, Smith-Waterman (needs a negative ``bias`` to be selective), or free end gaps
+        Needleman-Wunsch, Smith-Waterman (needs a negative ``bias`` to be selective), or free end
+        gaps
         (``free_ends="query"`` places all of A inside B).
     model : RNABERT model, optional
         Encoder used for string inputs (default: the shipped weights, loaded once).
@@ -129,7 +160,8 @@ def align(a, b, mode: str = "global", *, model=None, device: str = "auto", **par
         Where to embed and align; "auto" picks the GPU when one is usable.
     **params
         Fields of :class:`AlignParams`: scale, bias, gap_open, gap_extend, free_ends, soft_scale.
-        match(i, j) = scale * cos(a_i, b_j) + bias; a gap of length k costs gap_open + k * gap_extend.
+        match(i, j) = scale * cos(a_i, b_j) + bias; a gap of length k costs gap_open + k *
+        gap_extend.
 
     Returns
     -------
@@ -151,20 +183,42 @@ def align(a, b, mode: str = "global", *, model=None, device: str = "auto", **par
             sb = emb.sequences[-1] if emb.sequences is not None else sb
     assert va is not None and vb is not None
     if va.shape[1] != vb.shape[1]:
-        raise ValueError(f"a and b have embeddings of different widths: {va.shape[1]} and {vb.shape[1]}")
+        raise ValueError(
+            f"a and b have embeddings of different widths: {va.shape[1]} and {vb.shape[1]}"
+        )
     emb = Embeddings.from_arrays([va, vb], names=[na, nb])
     from . import engine
 
     scores, offs, path = engine.align_pairs(emb, np.array([[0, 1]], dtype=np.int64), p, device=dev)
-    return Alignment(float(scores[0]), path[offs[0]:offs[1]], va.shape[0], vb.shape[0], name_a=na, name_b=nb,
-                     seq_a=sa if sa is not None and len(sa) == va.shape[0] else None,
-                     seq_b=sb if sb is not None and len(sb) == vb.shape[0] else None, mode=mode)
+    return Alignment(
+        float(scores[0]),
+        path[offs[0] : offs[1]],
+        va.shape[0],
+        vb.shape[0],
+        name_a=na,
+        name_b=nb,
+        seq_a=sa if sa is not None and len(sa) == va.shape[0] else None,
+        seq_b=sb if sb is not None and len(sb) == vb.shape[0] else None,
+        mode=mode,
+    )
 
 
-def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None, score: str = "dp",
-               traceback: bool = False, top_k: Optional[int] = None, min_score: Optional[float] = None,
-               device: str = "auto", threads: Optional[int] = None, targets=None, model=None,
-               progress: Optional[bool] = None, head=None, **params) -> PairScores:
+def align_many(
+    seqs,
+    pairs: Union[str, Any] = "all",
+    mode: Optional[str] = None,
+    score: str = "dp",
+    traceback: bool = False,
+    top_k: Optional[int] = None,
+    min_score: Optional[float] = None,
+    device: str = "auto",
+    threads: Optional[int] = None,
+    targets=None,
+    model=None,
+    progress: Optional[bool] = None,
+    head=None,
+    **params,
+) -> PairScores:
     """Score (and optionally align) many pairs of RNAs, embedding each sequence once.
 
     Parameters
@@ -174,23 +228,30 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None,
         ``rnabert.embed`` reads: strings, (name, seq) pairs, records, a FASTA path.
     pairs : "all" or int array, shape (m, 2)
         "all": every i < j within ``seqs``, or every query x target when ``targets`` is given.
-        Otherwise rows (i, j): query i of ``seqs`` with sequence j of ``targets`` (of ``seqs`` when no
+        Otherwise rows (i, j): query i of ``seqs`` with sequence j of ``targets`` (of ``seqs`` when
+        no
         targets).
     mode : {"global", "local", "semiglobal"}, optional
         Default "global" ("local", the only choice, for ``score="bits"``).
     score : {"dp", "soft", "bits"}
-        "dp": the affine-gap alignment score; "soft": the soft-alignment similarity used for clustering
-        (no traceback); "bits": the homology score, a local alignment under the homology head's scoring
-        turned into bits by its fitted null, so that ``result.evalue()`` gives E-values: use it to tell
+        "dp": the affine-gap alignment score; "soft": the soft-alignment similarity used for
+        clustering
+        (no traceback); "bits": the homology score, a local alignment under the homology head's
+        scoring
+        turned into bits by its fitted null, so that ``result.evalue()`` gives E-values: use it to
+        tell
         homologs from unrelated RNAs (search, clustering). ``min_score`` is then in bits too.
     traceback : bool
         Also return the alignments (``result.alignments``, built lazily from flat arrays).
     top_k : int, optional
-        Keep only the ``top_k`` best partners of each query, best first. With "all" and no targets every
-        sequence is a query and its partners exclude itself, so a pair may be listed as (i, j) and (j, i).
+        Keep only the ``top_k`` best partners of each query, best first. With "all" and no targets
+        every
+        sequence is a query and its partners exclude itself, so a pair may be listed as (i, j) and
+        (j, i).
         Scores are streamed in tiles: the full matrix is never held.
     min_score : float, optional
-        Keep only pairs scoring at least ``min_score`` (streamed too; with ``top_k``, applied after it).
+        Keep only pairs scoring at least ``min_score`` (streamed too; with ``top_k``, applied after
+        it).
     device : {"auto", "cpu", "cuda"}
     threads : int, optional
         CPU threads for the engine (default: all cores).
@@ -204,24 +265,31 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None,
         For ``score="bits"``: the homology head. Default: the model's, or the one shipped with the
         package's weights when the model (or the embeddings) are the shipped ones.
     **params
-        Fields of :class:`AlignParams` (scale, bias, gap_open, gap_extend, free_ends, soft_scale); not
+        Fields of :class:`AlignParams` (scale, bias, gap_open, gap_extend, free_ends, soft_scale);
+        not
         with ``score="bits"``, whose scoring is the head's.
 
     Returns
     -------
     PairScores
-        ``i``, ``j`` int64 (m,), ``score`` float32 (m,), ``names``, ``target_names``, and ``alignments``
-        when ``traceback`` is True. Without ``top_k``, "all" lists rows in (i, j) order, and only i < j when
+        ``i``, ``j`` int64 (m,), ``score`` float32 (m,), ``names``, ``target_names``, and
+        ``alignments``
+        when ``traceback`` is True. Without ``top_k``, "all" lists rows in (i, j) order, and only i
+        < j when
         there are no targets; explicit pairs keep their order.
     """
     validate.one_of("score", score, ("dp", "soft", "bits"))
     hom = None
     if score == "bits":
         if mode not in (None, "local"):
-            raise ValueError(f"score='bits' is a local-alignment score: mode must be 'local', got {mode!r}")
+            raise ValueError(
+                f"score='bits' is a local-alignment score: mode must be 'local', got {mode!r}"
+            )
         if params:
-            raise ValueError(f"score='bits' scores with the homology head's own parameters; "
-                             f"{', '.join(sorted(params))} cannot be set")
+            raise ValueError(
+                f"score='bits' scores with the homology head's own parameters; "
+                f"{', '.join(sorted(params))} cannot be set"
+            )
         hom = _homology_head(head, model)
         p = hom.params
         if min_score is not None:
@@ -229,7 +297,9 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None,
     else:
         p = _make_params("global" if mode is None else mode, params)
     if traceback and score == "soft":
-        raise ValueError("traceback needs score='dp' (the soft-alignment score has no single alignment)")
+        raise ValueError(
+            "traceback needs score='dp' (the soft-alignment score has no single alignment)"
+        )
     top_k = None if top_k is None else validate.positive_int("top_k", top_k)
     min_score = None if min_score is None else validate.finite("min_score", min_score)
     validate.threads(threads)  # before the encoder runs
@@ -237,10 +307,15 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None,
 
     # The encoder resolves "auto" for torch itself; the engine gets the resolved backend.
     emb = _as_embeddings(seqs, model=model, device=device, progress=progress, what="seqs")
-    temb = None if targets is None else _as_embeddings(targets, model=model, device=device, progress=progress,
-                                                       what="targets")
+    temb = (
+        None
+        if targets is None
+        else _as_embeddings(targets, model=model, device=device, progress=progress, what="targets")
+    )
     if temb is not None and temb.dim != emb.dim:
-        raise ValueError(f"seqs and targets have embeddings of different widths: {emb.dim} and {temb.dim}")
+        raise ValueError(
+            f"seqs and targets have embeddings of different widths: {emb.dim} and {temb.dim}"
+        )
     raw_emb, raw_temb = emb, temb
     if hom is not None:  # the engine compares the head's vectors, not the encoder's
         emb = hom.vectors(emb)
@@ -261,14 +336,24 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None,
             sc = np.zeros(0, dtype=np.float32)
         elif top_k is not None or min_score is not None:
             output = "topk" if top_k is not None else "threshold"
-            qi, tj, sc = engine.all_vs_all(emb, p, score=kind, output=output, top_k=top_k, min_score=min_score,
-                                           progress=prog, **kw)
+            qi, tj, sc = engine.all_vs_all(
+                emb,
+                p,
+                score=kind,
+                output=output,
+                top_k=top_k,
+                min_score=min_score,
+                progress=prog,
+                **kw,
+            )
             qi, tj, sc = (np.asarray(x) for x in (qi, tj, sc))
             if top_k is not None and min_score is not None:
                 keep = sc >= min_score
                 qi, tj, sc = qi[keep], tj[keep], sc[keep]
         else:
-            dense = np.asarray(engine.all_vs_all(emb, p, score=kind, output="dense", progress=prog, **kw))
+            dense = np.asarray(
+                engine.all_vs_all(emb, p, score=kind, output="dense", progress=prog, **kw)
+            )
             if temb is None:
                 qi, tj = np.triu_indices(n, k=1)
             else:
@@ -281,8 +366,11 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None,
         pr = validate.pairs(pairs, n, n_t)
         prog = _auto_progress(progress, len(pr))
         fn = engine.score_pairs if kind == "dp" else engine.soft_align_scores
-        sc = np.asarray(fn(emb, pr, p, progress=prog, **kw), dtype=np.float32) if len(pr) else \
-            np.zeros(0, dtype=np.float32)
+        sc = (
+            np.asarray(fn(emb, pr, p, progress=prog, **kw), dtype=np.float32)
+            if len(pr)
+            else np.zeros(0, dtype=np.float32)
+        )
         qi, tj = pr[:, 0].copy(), pr[:, 1].copy()
         keep = np.ones(len(pr), dtype=bool)
         if min_score is not None:
@@ -296,27 +384,63 @@ def align_many(seqs, pairs: Union[str, Any] = "all", mode: Optional[str] = None,
     if traceback:
         sel = np.stack([qi, tj], axis=1)
         if len(sel):
-            sc2, offs, path = engine.align_pairs(emb, sel, p, progress=_auto_progress(progress, len(sel)), **kw)
+            sc2, offs, path = engine.align_pairs(
+                emb, sel, p, progress=_auto_progress(progress, len(sel)), **kw
+            )
         else:
-            sc2, offs, path = np.zeros(0, np.float32), np.zeros(1, np.int64), np.zeros((0, 2), np.int32)
+            sc2, offs, path = (
+                np.zeros(0, np.float32),
+                np.zeros(1, np.int64),
+                np.zeros((0, 2), np.int32),
+            )
         sc = np.asarray(sc2, dtype=np.float32)
         t = emb if temb is None else temb
-        alignments = AlignmentList(sc, offs, path, qi, tj, lengths_a=emb.lengths, lengths_b=t.lengths,
-                                   names_a=emb.names, names_b=t.names, seqs_a=emb.sequences, seqs_b=t.sequences,
-                                   mode=p.mode)
+        alignments = AlignmentList(
+            sc,
+            offs,
+            path,
+            qi,
+            tj,
+            lengths_a=emb.lengths,
+            lengths_b=t.lengths,
+            names_a=emb.names,
+            names_b=t.names,
+            seqs_a=emb.sequences,
+            seqs_b=t.sequences,
+            mode=p.mode,
+        )
     if hom is None:
-        return PairScores(qi, tj, sc, emb.names, None if temb is None else temb.names, alignments,
-                          kind=score, mode=p.mode)
+        return PairScores(
+            qi,
+            tj,
+            sc,
+            emb.names,
+            None if temb is None else temb.names,
+            alignments,
+            kind=score,
+            mode=p.mode,
+        )
     t_len = (raw_emb if raw_temb is None else raw_temb).lengths
     from .bitscores import BitScores
 
-    return BitScores(qi, tj, hom.null.bits(sc), emb.names, None if temb is None else temb.names,
-                     alignments, kind="bits", mode="local", null=hom.null, lengths=raw_emb.lengths,
-                     target_lengths=t_len)
+    return BitScores(
+        qi,
+        tj,
+        hom.null.bits(sc),
+        emb.names,
+        None if temb is None else temb.names,
+        alignments,
+        kind="bits",
+        mode="local",
+        null=hom.null,
+        lengths=raw_emb.lengths,
+        target_lengths=t_len,
+    )
 
 
 def _homology_head(head, model):
-    """The head for score="bits": the one given, the model's, or the shipped one for the shipped encoder."""
+    """The head for score="bits": the one given, the model's, or the shipped one for the shipped
+    encoder."""
     from .heads import HomologyHead, load_homology_head
 
     if head is not None:
@@ -326,16 +450,23 @@ def _homology_head(head, model):
         return own
     from ..model.checkpoint import DEFAULT_WEIGHTS
 
-    source = model if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__") else \
-        getattr(model, "source", None)
+    source = (
+        model
+        if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__")
+        else getattr(model, "source", None)
+    )
     import os
     import pathlib
 
-    if model is None or (source is not None and pathlib.Path(os.fsdecode(source)).resolve() == DEFAULT_WEIGHTS):
+    if model is None or (
+        source is not None and pathlib.Path(os.fsdecode(source)).resolve() == DEFAULT_WEIGHTS
+    ):
         return load_homology_head()
-    raise ValueError(f"score='bits' needs a homology head, and the model {source or type(model).__name__} has "
-                     "none (only the shipped weights come with one): pass head=PATH of a head trained for "
-                     "this encoder, or use score='dp'")
+    raise ValueError(
+        f"score='bits' needs a homology head, and the model {source or type(model).__name__} has "
+        "none (only the shipped weights come with one): pass head=PATH of a head trained for "
+        "this encoder, or use score='dp'"
+    )
 
 
 def _top_k_per_query(qi: np.ndarray, sc: np.ndarray, k: int) -> np.ndarray:
@@ -347,15 +478,25 @@ def _top_k_per_query(qi: np.ndarray, sc: np.ndarray, k: int) -> np.ndarray:
     return order[rank < k]
 
 
-def align_scores(S, mode: str = "global", gap_open: float = 1.0, gap_extend: float = 0.1, *,
-                 name_a: str = "a", name_b: str = "b", seq_a: Optional[str] = None, seq_b: Optional[str] = None,
-                 **params) -> Alignment:
+def align_scores(
+    S,
+    mode: str = "global",
+    gap_open: float = 1.0,
+    gap_extend: float = 0.1,
+    *,
+    name_a: str = "a",
+    name_b: str = "b",
+    seq_a: Optional[str] = None,
+    seq_b: Optional[str] = None,
+    **params,
+) -> Alignment:
     """Align with an explicit score matrix: bring your own scoring.
 
     Parameters
     ----------
     S : float array, shape (L_a, L_b)
-        ``S[i, j]`` is the score of aligning base i of A with base j of B (times ``scale``, plus ``bias``,
+        ``S[i, j]`` is the score of aligning base i of A with base j of B (times ``scale``, plus
+        ``bias``,
         when those are given; any sign is fine in every mode).
     mode : {"global", "local", "semiglobal"}
     gap_open, gap_extend : float
@@ -363,7 +504,8 @@ def align_scores(S, mode: str = "global", gap_open: float = 1.0, gap_extend: flo
     name_a, name_b, seq_a, seq_b : optional
         Names and letters for the text forms of the result.
     **params
-        Other :class:`AlignParams` fields: ``free_ends`` for semi-global, ``scale`` and ``bias`` (default
+        Other :class:`AlignParams` fields: ``free_ends`` for semi-global, ``scale`` and ``bias``
+        (default
         1 and 0) to transform S.
 
     Returns
@@ -374,16 +516,37 @@ def align_scores(S, mode: str = "global", gap_open: float = 1.0, gap_extend: flo
     p, scale, bias = _matrix_params(mode, gap_open, gap_extend, dict(params))
     from . import engine
 
-    scores, offs, path = engine.align_score_matrices([_apply_scale_bias(S, scale, bias)], p, threads=1)
-    return Alignment(float(scores[0]), path[offs[0]:offs[1]], S.shape[0], S.shape[1], name_a=name_a, name_b=name_b,
-                     seq_a=seq_a, seq_b=seq_b, mode=mode)
+    scores, offs, path = engine.align_score_matrices(
+        [_apply_scale_bias(S, scale, bias)], p, threads=1
+    )
+    return Alignment(
+        float(scores[0]),
+        path[offs[0] : offs[1]],
+        S.shape[0],
+        S.shape[1],
+        name_a=name_a,
+        name_b=name_b,
+        seq_a=seq_a,
+        seq_b=seq_b,
+        mode=mode,
+    )
 
 
-def align_scores_many(matrices: Sequence, mode: str = "global", gap_open: float = 1.0, gap_extend: float = 0.1,
-                      *, reference: Optional[Sequence] = None, fp_margin: float = 0.0, fn_margin: float = 0.0,
-                      traceback: bool = True, threads: Optional[int] = None,
-                      **params) -> Union[List[Alignment], np.ndarray]:
-    """Align a batch of explicit score matrices, optionally loss-augmented against reference alignments.
+def align_scores_many(
+    matrices: Sequence,
+    mode: str = "global",
+    gap_open: float = 1.0,
+    gap_extend: float = 0.1,
+    *,
+    reference: Optional[Sequence] = None,
+    fp_margin: float = 0.0,
+    fn_margin: float = 0.0,
+    traceback: bool = True,
+    threads: Optional[int] = None,
+    **params,
+) -> Union[List[Alignment], np.ndarray]:
+    """Align a batch of explicit score matrices, optionally loss-augmented against reference
+    alignments.
 
     Parameters
     ----------
@@ -392,7 +555,8 @@ def align_scores_many(matrices: Sequence, mode: str = "global", gap_open: float 
         As in :func:`align_scores`.
     reference : sequence of int arrays, shapes (k_p, 2), optional
         Reference aligned pairs of each matrix. With margins the engine maximises the loss-augmented
-        objective score(A) + fp_margin * #(pairs of A not in the reference) + fn_margin * #(reference pairs
+        objective score(A) + fp_margin * #(pairs of A not in the reference) + fn_margin *
+        #(reference pairs
         missing from A), the inference step of structured hinge training (SAL).
     fp_margin, fn_margin : float
         The margins (>= 0); both 0 gives the plain optimum.
@@ -414,14 +578,22 @@ def align_scores_many(matrices: Sequence, mode: str = "global", gap_open: float 
 
     if not mats:
         return [] if traceback else np.zeros(0, dtype=np.float32)
-    scores, offs, path = engine.align_score_matrices(mats, p, reference=reference, fp_margin=fp_margin,
-                                                     fn_margin=fn_margin, traceback=traceback,
-                                                     threads=threads)
+    scores, offs, path = engine.align_score_matrices(
+        mats,
+        p,
+        reference=reference,
+        fp_margin=fp_margin,
+        fn_margin=fn_margin,
+        traceback=traceback,
+        threads=threads,
+    )
     scores = np.asarray(scores, dtype=np.float32)
     if not traceback:
         return scores
-    return [Alignment(float(scores[k]), path[offs[k]:offs[k + 1]], S.shape[0], S.shape[1], mode=mode)
-            for k, S in enumerate(mats)]
+    return [
+        Alignment(float(scores[k]), path[offs[k] : offs[k + 1]], S.shape[0], S.shape[1], mode=mode)
+        for k, S in enumerate(mats)
+    ]
 
 
 __all__ = ["align", "align_many", "align_scores", "align_scores_many"]

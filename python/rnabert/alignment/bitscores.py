@@ -23,7 +23,9 @@ class BitScores(PairScores):
         self.lengths = np.asarray(lengths, dtype=np.int64)
         self.target_lengths = np.asarray(target_lengths, dtype=np.int64)
 
-    def evalue(self, db_residues: Optional[float] = None, db_size: Optional[int] = None) -> np.ndarray:
+    def evalue(
+        self, db_residues: Optional[float] = None, db_size: Optional[int] = None
+    ) -> np.ndarray:
         """Expected number of unrelated hits scoring at least as well, float64 (m,).
 
         Parameters

@@ -1,13 +1,16 @@
 """The alignment engine's Python face: arrays in, arrays out, one call into C++ (or CUDA) per batch.
 
 Every function takes an :class:`~rnabert.embeddings.Embeddings` block (unit-normalised once, here,
-through ``Embeddings.normalized()``), validates its arguments cheaply (ValueError naming the argument),
+through ``Embeddings.normalized()``), validates its arguments cheaply (ValueError naming the
+argument),
 and hands pointers to the compiled engine, which releases the GIL and runs on all cores. The engine
 module comes from :func:`rnabert.backends.engine_module`, which asks the one device choice,
 :func:`rnabert.backends.resolve_device`.
 
-Experimental, opt-in: ``RNABERT_PRECISION=bf16`` (environment, read at every call) computes the cosines
-from bf16-rounded vectors on CPUs with AVX512_BF16 (about 1.5x faster; alignment scores move by ~1e-3
+Experimental, opt-in: ``RNABERT_PRECISION=bf16`` (environment, read at every call) computes the
+cosines
+from bf16-rounded vectors on CPUs with AVX512_BF16 (about 1.5x faster; alignment scores move by
+~1e-3
 per aligned base, see benchmarks/NOTES_cpu_engine.md). The default, "fp32", is exact.
 """
 
@@ -21,8 +24,8 @@ import numpy as np
 from ..backends import cpu_module, engine_module
 from ..embeddings import Embeddings
 from . import validate
-from .paths import join_paths
 from .params import AlignParams
+from .paths import join_paths
 
 _PRECISION_ENV = "RNABERT_PRECISION"
 _PROGRESS_CHUNK = 8192  # pairs per C++ call when a progress bar is shown (~0.1-1 s of work each)
@@ -48,7 +51,8 @@ def _unit_block(emb, name: str) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def _threads_kw(mod, threads) -> dict:
-    """``threads`` for the CPU engine (checked for both: the rule is the same wherever a call runs); the
+    """``threads`` for the CPU engine (checked for both: the rule is the same wherever a call runs);
+    the
     CUDA engine has no thread count."""
     th = validate.threads(threads)
     return {"threads": th} if mod is cpu_module() else {}
@@ -61,7 +65,9 @@ def _prepare(emb, pairs, params, targets, threads, device):
     if targets is not None:
         tvalues, toffsets = _unit_block(targets, "targets")
         if tvalues.shape[1] != values.shape[1]:
-            raise ValueError(f"targets has embedding width {tvalues.shape[1]}, emb has {values.shape[1]}")
+            raise ValueError(
+                f"targets has embedding width {tvalues.shape[1]}, emb has {values.shape[1]}"
+            )
         n_t = len(targets)
     else:
         tvalues, toffsets, n_t = None, None, len(emb)
@@ -84,8 +90,16 @@ def _chunks(m: int, progress: bool, desc: str):
             bar.update(e - s)
 
 
-def score_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, targets: Optional[Embeddings] = None,
-                threads=None, device: str = "cpu", progress: bool = False) -> np.ndarray:
+def score_pairs(
+    emb: Embeddings,
+    pairs,
+    params: AlignParams = AlignParams(),
+    *,
+    targets: Optional[Embeddings] = None,
+    threads=None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> np.ndarray:
     """Alignment scores (no traceback) of pairs of sequences.
 
     Parameters
@@ -93,7 +107,8 @@ def score_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, 
     emb : Embeddings
         The query sequences (and the targets when ``targets`` is None).
     pairs : int array, shape (m, 2)
-        Row k scores sequence ``pairs[k, 0]`` of ``emb`` against ``pairs[k, 1]`` of ``targets`` (or ``emb``).
+        Row k scores sequence ``pairs[k, 0]`` of ``emb`` against ``pairs[k, 1]`` of ``targets`` (or
+        ``emb``).
     params : AlignParams
     targets : Embeddings, optional
     threads : int, optional
@@ -113,9 +128,16 @@ def score_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, 
     return out
 
 
-def soft_align_scores(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *,
-                      targets: Optional[Embeddings] = None, threads=None, device: str = "cpu",
-                      progress: bool = False) -> np.ndarray:
+def soft_align_scores(
+    emb: Embeddings,
+    pairs,
+    params: AlignParams = AlignParams(),
+    *,
+    targets: Optional[Embeddings] = None,
+    threads=None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> np.ndarray:
     """The original's soft-alignment similarity of pairs: float32 array, shape (m,).
 
     s = soft_scale * cos; a = softmax of s over each row, b = over each column; c = a + b - a*b;
@@ -128,9 +150,16 @@ def soft_align_scores(emb: Embeddings, pairs, params: AlignParams = AlignParams(
     return out
 
 
-def align_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, targets: Optional[Embeddings] = None,
-                threads=None, device: str = "cpu",
-                progress: bool = False) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def align_pairs(
+    emb: Embeddings,
+    pairs,
+    params: AlignParams = AlignParams(),
+    *,
+    targets: Optional[Embeddings] = None,
+    threads=None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Alignments (with traceback) of pairs of sequences.
 
     Returns
@@ -138,7 +167,8 @@ def align_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, 
     scores : float32 array, shape (m,)
     path_offsets : int64 array, shape (m + 1,)
     path : int32 array, shape (K, 2)
-        The aligned 0-based (i, j) of pair p are ``path[path_offsets[p]:path_offsets[p + 1]]``, increasing.
+        The aligned 0-based (i, j) of pair p are ``path[path_offsets[p]:path_offsets[p + 1]]``,
+        increasing.
     """
     mod, p, v, o, tv, to, arr, kw = _prepare(emb, pairs, params, targets, threads, device)
     parts = []
@@ -149,10 +179,21 @@ def align_pairs(emb: Embeddings, pairs, params: AlignParams = AlignParams(), *, 
     return join_paths(parts)
 
 
-def all_vs_all(emb: Embeddings, params: AlignParams = AlignParams(), *, targets: Optional[Embeddings] = None,
-               score: str = "dp", output: str = "dense", top_k: Optional[int] = None,
-               min_score: Optional[float] = None, threads=None, device: str = "cpu", progress: bool = False):
-    """Scores of every pair of one set (i < j), or of every query against every target, streamed in tiles.
+def all_vs_all(
+    emb: Embeddings,
+    params: AlignParams = AlignParams(),
+    *,
+    targets: Optional[Embeddings] = None,
+    score: str = "dp",
+    output: str = "dense",
+    top_k: Optional[int] = None,
+    min_score: Optional[float] = None,
+    threads=None,
+    device: str = "cpu",
+    progress: bool = False,
+):
+    """Scores of every pair of one set (i < j), or of every query against every target, streamed in
+    tiles.
 
     Parameters
     ----------
@@ -163,11 +204,14 @@ def all_vs_all(emb: Embeddings, params: AlignParams = AlignParams(), *, targets:
     score : {"dp", "soft"}
         Alignment score (``params.mode``) or the soft-alignment similarity.
     output : {"dense", "topk", "threshold"}
-        ``"dense"``: float32 array, shape (n, n_t). Without targets it is symmetric and its diagonal holds
+        ``"dense"``: float32 array, shape (n, n_t). Without targets it is symmetric and its diagonal
+        holds
         each sequence's score against itself (computed, not NaN).
-        ``"topk"``: arrays (i int64, j int64, score float32): the ``top_k`` best partners of each query,
+        ``"topk"``: arrays (i int64, j int64, score float32): the ``top_k`` best partners of each
+        query,
         self excluded, best first (ties: smaller j first).
-        ``"threshold"``: arrays (i, j, score) of every pair with score >= ``min_score`` (i < j without
+        ``"threshold"``: arrays (i, j, score) of every pair with score >= ``min_score`` (i < j
+        without
         targets), sorted by (i, j).
         Top-k and threshold keep only one tile of scores in memory (plus k entries per query).
     """
@@ -178,7 +222,9 @@ def all_vs_all(emb: Embeddings, params: AlignParams = AlignParams(), *, targets:
     if targets is not None:
         tv, to = _unit_block(targets, "targets")
         if tv.shape[1] != values.shape[1]:
-            raise ValueError(f"targets has embedding width {tv.shape[1]}, emb has {values.shape[1]}")
+            raise ValueError(
+                f"targets has embedding width {tv.shape[1]}, emb has {values.shape[1]}"
+            )
     validate.one_of("score", score, ("dp", "soft"))
     validate.one_of("output", output, ("dense", "topk", "threshold"))
     k = validate.positive_int("top_k", top_k) if output == "topk" else 0
@@ -190,24 +236,48 @@ def all_vs_all(emb: Embeddings, params: AlignParams = AlignParams(), *, targets:
         from tqdm.auto import tqdm
 
         n = len(emb)
-        total = n * (n - 1) // 2 + (n if output == "dense" else 0) if targets is None else n * len(targets)
+        total = (
+            n * (n - 1) // 2 + (n if output == "dense" else 0)
+            if targets is None
+            else n * len(targets)
+        )
         bar = tqdm(total=total, desc=f"all-vs-all ({score})", unit="pairs", unit_scale=True)
 
         def callback(done, _total):
             bar.update(done - bar.n)
+
     try:
-        return mod.all_vs_all(values, offsets, _engine_params(p), tv, to, score=score, output=output, top_k=k,
-                              min_score=ms, progress=callback, **kw)
+        return mod.all_vs_all(
+            values,
+            offsets,
+            _engine_params(p),
+            tv,
+            to,
+            score=score,
+            output=output,
+            top_k=k,
+            min_score=ms,
+            progress=callback,
+            **kw,
+        )
     finally:
         if bar is not None:
             bar.close()
 
 
-def align_score_matrices(matrices: Sequence[np.ndarray], params: AlignParams = AlignParams(), *,
-                         reference: Optional[Sequence[np.ndarray]] = None, fp_margin: float = 0.0,
-                         fn_margin: float = 0.0, traceback: bool = True, threads=None,
-                         device: str = "cpu") -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Align explicit score matrices (match scores used as-is: ``params.scale``/``bias`` are ignored).
+def align_score_matrices(
+    matrices: Sequence[np.ndarray],
+    params: AlignParams = AlignParams(),
+    *,
+    reference: Optional[Sequence[np.ndarray]] = None,
+    fp_margin: float = 0.0,
+    fn_margin: float = 0.0,
+    traceback: bool = True,
+    threads=None,
+    device: str = "cpu",
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Align explicit score matrices (match scores used as-is: ``params.scale``/``bias`` are
+    ignored).
 
     Parameters
     ----------
@@ -216,7 +286,8 @@ def align_score_matrices(matrices: Sequence[np.ndarray], params: AlignParams = A
         Reference aligned pairs per matrix, for margins (an entry may be None).
     fp_margin, fn_margin : float
         Loss-augmented inference: the engine maximises score(A) + fp * #(aligned pairs not in the
-        reference) + fn * #(reference pairs not aligned), exactly (see csrc/dp.cpp for the decomposition);
+        reference) + fn * #(reference pairs not aligned), exactly (see csrc/dp.cpp for the
+        decomposition);
         the returned score is that maximum, margins included.
     traceback : bool
         False returns scores only (path_offsets all zero, path empty).
@@ -234,4 +305,3 @@ def align_score_matrices(matrices: Sequence[np.ndarray], params: AlignParams = A
     if not mats:
         return np.zeros(0, np.float32), np.zeros(1, np.int64), np.zeros((0, 2), np.int32)
     return mod.align_score_matrices(mats, p.as_dict(), refs, fp, fn, bool(traceback), **kw)
-

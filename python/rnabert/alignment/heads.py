@@ -1,16 +1,22 @@
 """Scoring heads: which per-base vectors the engine compares, and what its scores mean.
 
-The engines compute one thing, match(i, j) = scale · ⟨u_i, v_j⟩ + bias fused with an affine-gap DP over
+The engines compute one thing, match(i, j) = scale · ⟨u_i, v_j⟩ + bias fused with an affine-gap DP
+over
 two ragged blocks of unit vectors. A head decides what u is:
 
-- the reference (alignment) head: u = e / |e|, the cosine of the encoder's output (the original RNABERT);
+- the reference (alignment) head: u = e / |e|, the cosine of the encoder's output (the original
+RNABERT);
 - the homology head: u = unit([unit(W (e − c·ē)) ; g · B[base]]), where ē is the sequence's mean
-  embedding (a per-sequence component that says nothing about the family), W a learned projection and
-  B a learned table of per-base channels whose weight g mixes base identity into the score. Its local
-  alignment scores become bits and E-values through a fitted extreme-value null (``null.NullModel``).
+  embedding (a per-sequence component that says nothing about the family), W a learned projection
+  and
+  B a learned table of per-base channels whose weight g mixes base identity into the score. Its
+  local
+  alignment scores become bits and E-values through a fitted extreme-value null
+  (``null.NullModel``).
 
 Heads are numpy-only at inference; training lives in ``rnabert.train.homology``.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,17 +55,26 @@ class HomologyHead:
     def vectors(self, emb: Embeddings) -> Embeddings:
         """The head's unit vectors of every sequence of ``emb`` (which must carry its sequences)."""
         if emb.dim != self.input_dim:
-            raise ValueError(f"homology head expects {self.input_dim}-dimensional embeddings, got {emb.dim}")
+            raise ValueError(
+                f"homology head expects {self.input_dim}-dimensional embeddings, got {emb.dim}"
+            )
         if emb.sequences is None:
-            raise ValueError("score='bits' needs the sequences behind the embeddings (the head reads base "
-                             "identity); embed from sequences, or pass Embeddings with sequences=")
-        ids = np.concatenate([token_ids_of_clean(s) for s in emb.sequences]) if len(emb) else \
-            np.zeros(0, np.int64)
+            raise ValueError(
+                "score='bits' needs the sequences behind the embeddings (the head reads base "
+                "identity); embed from sequences, or pass Embeddings with sequences="
+            )
+        ids = (
+            np.concatenate([token_ids_of_clean(s) for s in emb.sequences])
+            if len(emb)
+            else np.zeros(0, np.int64)
+        )
         if len(ids) != emb.total_len:
             raise ValueError("Embeddings.sequences do not match the embeddings' lengths")
         values = emb.values.astype(np.float32, copy=False)
         lengths = emb.lengths
-        means = np.add.reduceat(values.astype(np.float64), emb.offsets[:-1], axis=0) / lengths[:, None]
+        means = (
+            np.add.reduceat(values.astype(np.float64), emb.offsets[:-1], axis=0) / lengths[:, None]
+        )
         x = values - np.float32(self.center) * np.repeat(means, lengths, axis=0).astype(np.float32)
         x = x @ self.proj.T
         x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
@@ -71,13 +86,25 @@ class HomologyHead:
     def save(self, path) -> None:
         from safetensors.numpy import save_file
 
-        meta = {"format": FORMAT, "center": self.center, "mix": self.mix, "scale": self.params.scale,
-                "bias": self.params.bias, "gap_open": self.params.gap_open,
-                "gap_extend": self.params.gap_extend, "null": self.null.to_dict(),
-                "encoder_sha256": self.encoder_sha256}
-        save_file({"proj": np.ascontiguousarray(self.proj, np.float32),
-                   "base": np.ascontiguousarray(self.base, np.float32)}, str(path),
-                  metadata={"rnabert_homology_head": json.dumps(meta)})
+        meta = {
+            "format": FORMAT,
+            "center": self.center,
+            "mix": self.mix,
+            "scale": self.params.scale,
+            "bias": self.params.bias,
+            "gap_open": self.params.gap_open,
+            "gap_extend": self.params.gap_extend,
+            "null": self.null.to_dict(),
+            "encoder_sha256": self.encoder_sha256,
+        }
+        save_file(
+            {
+                "proj": np.ascontiguousarray(self.proj, np.float32),
+                "base": np.ascontiguousarray(self.base, np.float32),
+            },
+            str(path),
+            metadata={"rnabert_homology_head": json.dumps(meta)},
+        )
 
     @classmethod
     def load(cls, path) -> "HomologyHead":
@@ -91,7 +118,9 @@ class HomologyHead:
         except Exception as exc:  # safetensors raises several types for a damaged file
             raise ValueError(f"{path}: not a readable homology head ({exc})") from None
         if meta_text is None:
-            raise ValueError(f"{path}: no 'rnabert_homology_head' metadata: not a homology head file")
+            raise ValueError(
+                f"{path}: no 'rnabert_homology_head' metadata: not a homology head file"
+            )
         meta = json.loads(meta_text)
         if meta.get("format") != FORMAT:
             raise ValueError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
@@ -104,27 +133,60 @@ class HomologyHead:
         if "null" not in meta:
             raise ValueError(f"{path}: field 'null' (the fitted null parameters) missing")
         null = NullModel.from_dict(meta["null"], source=str(path))
-        params = AlignParams(mode="local", scale=meta["scale"], bias=meta["bias"], gap_open=meta["gap_open"],
-                             gap_extend=meta["gap_extend"])
+        params = AlignParams(
+            mode="local",
+            scale=meta["scale"],
+            bias=meta["bias"],
+            gap_open=meta["gap_open"],
+            gap_extend=meta["gap_extend"],
+        )
         proj, base = tensors["proj"].astype(np.float32), tensors["base"].astype(np.float32)
         if proj.ndim != 2 or base.ndim != 2 or base.shape[0] != 6:
-            raise ValueError(f"{path}: tensor shapes proj {proj.shape} / base {base.shape} are not a head's")
-        return cls(proj, base, float(meta["center"]), float(meta["mix"]), params, null,
-                   str(meta.get("encoder_sha256", "")))
+            raise ValueError(
+                f"{path}: tensor shapes proj {proj.shape} / base {base.shape} are not a head's"
+            )
+        return cls(
+            proj,
+            base,
+            float(meta["center"]),
+            float(meta["mix"]),
+            params,
+            null,
+            str(meta.get("encoder_sha256", "")),
+        )
 
 
-def sequence_head(null: Optional[NullModel] = None, match: float = 2.0, mismatch: float = -3.0,
-                  gap_open: float = 5.0, gap_extend: float = 2.0, dim_in: int = 120) -> HomologyHead:
-    """The sequence-only baseline as a head: one-hot bases, so the engine runs a plain Smith-Waterman
-    (+2/−3, a gap of k costs 5 + 2k, blastn's defaults) through exactly the code the homology head uses.
+def sequence_head(
+    null: Optional[NullModel] = None,
+    match: float = 2.0,
+    mismatch: float = -3.0,
+    gap_open: float = 5.0,
+    gap_extend: float = 2.0,
+    dim_in: int = 120,
+) -> HomologyHead:
+    """The sequence-only baseline as a head: one-hot bases, so the engine runs a plain
+    Smith-Waterman
+    (+2/−3, a gap of k costs 5 + 2k, blastn's defaults) through exactly the code the homology head
+    uses.
     An ambiguous base (MASK) matches every base at half weight."""
     base = np.zeros((6, 4), np.float32)
     base[2:, :] = np.eye(4, dtype=np.float32)
     base[1, :] = 0.5
-    params = AlignParams(mode="local", scale=match - mismatch, bias=mismatch, gap_open=gap_open,
-                         gap_extend=gap_extend)
-    return HomologyHead(np.zeros((1, dim_in), np.float32), base, 0.0, 1.0, params,
-                        null if null is not None else NullModel(0.6, 0.1))
+    params = AlignParams(
+        mode="local",
+        scale=match - mismatch,
+        bias=mismatch,
+        gap_open=gap_open,
+        gap_extend=gap_extend,
+    )
+    return HomologyHead(
+        np.zeros((1, dim_in), np.float32),
+        base,
+        0.0,
+        1.0,
+        params,
+        null if null is not None else NullModel(0.6, 0.1),
+    )
 
 
 def load_homology_head(path=None) -> HomologyHead:

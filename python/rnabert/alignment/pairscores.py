@@ -41,14 +41,26 @@ class PairScores:
         Alignment mode the scores were computed with.
     """
 
-    def __init__(self, i, j, score, names: Sequence[str], target_names: Optional[Sequence[str]] = None,
-                 alignments: Optional[Sequence] = None, *, kind: str = "dp", mode: str = "global"):
+    def __init__(
+        self,
+        i,
+        j,
+        score,
+        names: Sequence[str],
+        target_names: Optional[Sequence[str]] = None,
+        alignments: Optional[Sequence] = None,
+        *,
+        kind: str = "dp",
+        mode: str = "global",
+    ):
         self.i = np.ascontiguousarray(i, dtype=np.int64).reshape(-1)
         self.j = np.ascontiguousarray(j, dtype=np.int64).reshape(-1)
         self.score = np.ascontiguousarray(score, dtype=np.float32).reshape(-1)
         if not self.i.size == self.j.size == self.score.size:
-            raise ValueError(f"i, j and score must have one length, got {self.i.size}, {self.j.size}, "
-                             f"{self.score.size}")
+            raise ValueError(
+                f"i, j and score must have one length, got {self.i.size}, {self.j.size}, "
+                f"{self.score.size}"
+            )
         self.names: List[str] = list(names)
         self.symmetric = target_names is None
         self.target_names: List[str] = self.names if target_names is None else list(target_names)
@@ -74,10 +86,21 @@ class PairScores:
             rows = np.flatnonzero(rows)
         aln = None
         if self.alignments is not None:
-            aln = (self.alignments.take(rows) if isinstance(self.alignments, AlignmentList)
-                   else [self.alignments[int(r)] for r in rows])
-        return PairScores(self.i[rows], self.j[rows], self.score[rows], self.names,
-                          None if self.symmetric else self.target_names, aln, kind=self.kind, mode=self.mode)
+            aln = (
+                self.alignments.take(rows)
+                if isinstance(self.alignments, AlignmentList)
+                else [self.alignments[int(r)] for r in rows]
+            )
+        return PairScores(
+            self.i[rows],
+            self.j[rows],
+            self.score[rows],
+            self.names,
+            None if self.symmetric else self.target_names,
+            aln,
+            kind=self.kind,
+            mode=self.mode,
+        )
 
     def top(self, k: int) -> "PairScores":
         """The ``k`` highest-scoring pairs overall, best first (ties keep their original order)."""
@@ -91,7 +114,8 @@ class PairScores:
     def to_matrix(self) -> np.ndarray:
         """Dense float32 matrix, shape (n, n_t): ``M[i, j] = score``, NaN for pairs not scored.
 
-        For pairs within one set (all-vs-all) both ``M[i, j]`` and ``M[j, i]`` are filled; the diagonal
+        For pairs within one set (all-vs-all) both ``M[i, j]`` and ``M[j, i]`` are filled; the
+        diagonal
         stays NaN unless a pair (i, i) was scored.
         """
         out = np.full((len(self.names), len(self.target_names)), np.nan, dtype=np.float32)
@@ -103,8 +127,10 @@ class PairScores:
     def _columns(self, with_indices: bool) -> dict:
         names = np.asarray(self.names, dtype=object)
         tnames = np.asarray(self.target_names, dtype=object)
-        cols = {"name_i": names[self.i] if self.i.size else np.array([], dtype=object),
-                "name_j": tnames[self.j] if self.j.size else np.array([], dtype=object)}
+        cols = {
+            "name_i": names[self.i] if self.i.size else np.array([], dtype=object),
+            "name_j": tnames[self.j] if self.j.size else np.array([], dtype=object),
+        }
         if with_indices:
             cols["i"] = self.i
             cols["j"] = self.j
@@ -116,7 +142,8 @@ class PairScores:
         return cols
 
     def to_pandas(self):
-        """A pandas DataFrame with columns name_i, name_j, i, j, score (+ identity, cigar with alignments)."""
+        """A pandas DataFrame with columns name_i, name_j, i, j, score (+ identity, cigar with
+        alignments)."""
         try:
             import pandas as pd
         except ImportError:
@@ -130,8 +157,12 @@ class PairScores:
         except ImportError:
             raise ImportError(f"writing Parquet needs pyarrow: {_TABLES_HINT}") from None
         cols = self._columns(with_indices=True)
-        return pa.table({k: (pa.array(list(v), type=pa.string()) if v.dtype == object else pa.array(v))
-                         for k, v in cols.items()})
+        return pa.table(
+            {
+                k: (pa.array(list(v), type=pa.string()) if v.dtype == object else pa.array(v))
+                for k, v in cols.items()
+            }
+        )
 
     def to_parquet(self, path: PathLike) -> None:
         """Write the table of :meth:`to_pandas` to a Parquet file (needs pyarrow, not pandas)."""
@@ -148,7 +179,9 @@ class PairScores:
         ``"parquet"``: :meth:`to_parquet`.
         """
         if format not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(map(repr, FORMATS))}, got {format!r}")
+            raise ValueError(
+                f"format must be one of {', '.join(map(repr, FORMATS))}, got {format!r}"
+            )
         if format == "parquet":
             if hasattr(path_or_file, "write"):
                 raise ValueError("format 'parquet' is binary: give a path, not a text file")
@@ -161,7 +194,9 @@ class PairScores:
         from ..seqs import write_fasta, write_stockholm
 
         if format == "fasta":
-            write_fasta((rec for aln in self.alignments for rec in aln.fasta_records()), path_or_file)
+            write_fasta(
+                (rec for aln in self.alignments for rec in aln.fasta_records()), path_or_file
+            )
         else:
             write_stockholm((aln.to_stockholm_alignment() for aln in self.alignments), path_or_file)
         return None
@@ -175,7 +210,9 @@ class PairScores:
             Where to write; None returns the text instead.
         """
         cols = self._columns(with_indices=False)
-        header = ["name_a", "name_b", "score"] + (["identity", "cigar"] if self.alignments is not None else [])
+        header = ["name_a", "name_b", "score"] + (
+            ["identity", "cigar"] if self.alignments is not None else []
+        )
         fields = [cols["name_i"], cols["name_j"], np.char.mod("%.7g", self.score)]
         if self.alignments is not None:
             fields.append(np.char.mod("%.4f", cols["identity"]))

@@ -1,4 +1,5 @@
-"""Alignment parameters: the scoring scheme shared by every engine (CPU, CUDA) and the reference DP."""
+"""Alignment parameters: the scoring scheme shared by every engine (CPU, CUDA) and the reference
+DP."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ FREE_ENDS = ("both", "query")
 
 
 def _finite(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        and not hasattr(value, "__float__")
+    ):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     try:
         x = float(value)
@@ -29,8 +34,10 @@ class AlignParams:
     Parameters
     ----------
     mode : {"global", "local", "semiglobal"}
-        ``global``: the original RNABERT Needleman-Wunsch (three-state Gotoh, end gaps penalised like
-        internal gaps). ``local``: Smith-Waterman with affine gaps (needs ``bias < 0`` so that unrelated
+        ``global``: the original RNABERT Needleman-Wunsch (three-state Gotoh, end gaps penalised
+        like
+        internal gaps). ``local``: Smith-Waterman with affine gaps (needs ``bias < 0`` so that
+        unrelated
         bases score negative). ``semiglobal``: end gaps free, see ``free_ends``.
     scale, bias : float
         match(i, j) = scale * cos(e_i, f_j) + bias (defaults 1 and 0, as the original).
@@ -65,10 +72,20 @@ class AlignParams:
         if not 0 < self.soft_scale <= 40:
             raise ValueError(f"soft_scale must be in (0, 40], got {self.soft_scale}")
         if self.mode == "local" and self.bias >= 0:
-            raise ValueError("local mode needs a negative match bias (so that unrelated bases score below zero), "
-                             f"such as bias=-0.3; got bias={self.bias}")
+            raise ValueError(
+                "local mode needs a negative match bias (so that unrelated bases score below "
+                "zero), "
+                f"such as bias=-0.3; got bias={self.bias}"
+            )
 
     def as_dict(self) -> Dict[str, Any]:
         """The parameters as the compiled engines take them."""
-        return {"mode": self.mode, "scale": self.scale, "bias": self.bias, "gap_open": self.gap_open,
-                "gap_extend": self.gap_extend, "free_ends": self.free_ends, "soft_scale": self.soft_scale}
+        return {
+            "mode": self.mode,
+            "scale": self.scale,
+            "bias": self.bias,
+            "gap_open": self.gap_open,
+            "gap_extend": self.gap_extend,
+            "free_ends": self.free_ends,
+            "soft_scale": self.soft_scale,
+        }

@@ -1,7 +1,9 @@
 """Alignments as ragged blocks of aligned pairs: joining them and comparing them with a reference.
 
-An alignment set is ``path`` (K, 2) — the aligned 0-based (i, j) of every alignment, each increasing —
-with ``offsets`` (m + 1,): alignment p is ``path[offsets[p]:offsets[p + 1]]``, as the engines return it.
+An alignment set is ``path`` (K, 2) — the aligned 0-based (i, j) of every alignment, each increasing
+—
+with ``offsets`` (m + 1,): alignment p is ``path[offsets[p]:offsets[p + 1]]``, as the engines return
+it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def join_paths(parts):
 
 
 def concat_pairs(refs: Sequence[np.ndarray]):
-    """Aligned-pair arrays (k_p, 2) as one ragged block: (path int64 (K, 2), offsets int64 (m + 1,))."""
+    """Aligned-pair arrays (k_p, 2) as one ragged block: (path int64 (K, 2), offsets int64 (m +
+    1,))."""
     if len(refs) == 0:
         return np.zeros((0, 2), np.int64), np.zeros(1, np.int64)
     return join_ragged([np.asarray(r, dtype=np.int64).reshape(-1, 2) for r in refs])
@@ -32,7 +35,11 @@ def concat_pairs(refs: Sequence[np.ndarray]):
 
 def _keys(path: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     pid = np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
-    return (pid << (2 * _KEY_SHIFT)) | (path[:, 0].astype(np.int64) << _KEY_SHIFT) | path[:, 1].astype(np.int64)
+    return (
+        (pid << (2 * _KEY_SHIFT))
+        | (path[:, 0].astype(np.int64) << _KEY_SHIFT)
+        | path[:, 1].astype(np.int64)
+    )
 
 
 def true_positives(path, offsets, ref_path, ref_offsets) -> np.ndarray:

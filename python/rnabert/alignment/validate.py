@@ -1,4 +1,5 @@
-"""Argument checks of the alignment layer: one rule and one message per input, at the Python boundary.
+"""Argument checks of the alignment layer: one rule and one message per input, at the Python
+boundary.
 
 The public functions (:mod:`.api`) and the engine functions (:mod:`.engine`) use these; the compiled
 engines keep only cheap invariant checks (dtype, shape, contiguity), which throw. Every failure is a
@@ -65,8 +66,10 @@ def pairs(value: Any, n_query: int, n_target: int) -> np.ndarray:
     bad = (arr[:, 0] < 0) | (arr[:, 0] >= n_query) | (arr[:, 1] < 0) | (arr[:, 1] >= n_target)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"pairs out of range: row {row} is {tuple(arr[row].tolist())}, but there are "
-                         f"{n_query} queries and {n_target} targets")
+        raise ValueError(
+            f"pairs out of range: row {row} is {tuple(arr[row].tolist())}, but there are "
+            f"{n_query} queries and {n_target} targets"
+        )
     return arr
 
 
@@ -106,6 +109,8 @@ def references(values: Optional[Sequence], count: int) -> Optional[List[Optional
         if a.size == 0:
             a = a.reshape(0, 2).astype(np.int64)
         if a.ndim != 2 or a.shape[1] != 2 or not np.issubdtype(a.dtype, np.integer):
-            raise ValueError(f"reference[{k}] must be an integer array of shape (k, 2), got {a.dtype} {a.shape}")
+            raise ValueError(
+                f"reference[{k}] must be an integer array of shape (k, 2), got {a.dtype} {a.shape}"
+            )
         out.append(np.ascontiguousarray(a, dtype=np.int64))
     return out

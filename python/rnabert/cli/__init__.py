@@ -1,7 +1,9 @@
 """The rnabert command line: ``rnabert COMMAND ...``, one thin module per command.
 
-Each command module defines ``NAME``, ``HELP`` and ``add_arguments(parser)``, which adds the options and
-returns ``run(args) -> exit status``. Commands parse, call the library and report; the library validates
+Each command module defines ``NAME``, ``HELP`` and ``add_arguments(parser)``, which adds the options
+and
+returns ``run(args) -> exit status``. Commands parse, call the library and report; the library
+validates
 and writes every output. A new command (search, cluster, classify, bench, ...) is a new module here,
 named in :data:`COMMANDS`.
 """
@@ -16,7 +18,15 @@ from typing import List, Optional
 from .common import CliError
 
 # module names, in the order `rnabert --help` lists them
-COMMANDS = ("embed", "align", "train", "evaluate_alignment", "average_checkpoints", "ship_weights", "plot_metrics")
+COMMANDS = (
+    "embed",
+    "align",
+    "train",
+    "evaluate_alignment",
+    "average_checkpoints",
+    "ship_weights",
+    "plot_metrics",
+)
 
 __all__ = ["CliError", "COMMANDS", "build_parser", "main"]
 
@@ -32,8 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         mod = importlib.import_module(f".{name}", __name__)
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p = sub.add_parser(
+            mod.NAME,
+            help=mod.HELP,
+            description=mod.HELP,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
         p.set_defaults(_run=mod.add_arguments(p))
     return parser
 
@@ -43,11 +57,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except (CliError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError, KeyError) as exc:
+    except (
+        CliError,
+        ValueError,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+        KeyError,
+    ) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"rnabert {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"rnabert {args.command}: interrupted", file=sys.stderr)
         return 130
-

@@ -9,57 +9,134 @@ from typing import Callable
 from .common import CliError
 
 NAME = "align"
-HELP = ("Align RNAs by their RNABERT embeddings: all-vs-all within one file, or every query "
-        "of a first file against every target of a second.")
+HELP = (
+    "Align RNAs by their RNABERT embeddings: all-vs-all within one file, or every query "
+    "of a first file against every target of a second."
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     from ..alignment.params import AlignParams
 
     d = AlignParams()
-    none = argparse.SUPPRESS  # options without a default: absent from args unless given (no "default: None")
-    p.add_argument("inputs", nargs="*", metavar="FASTA", default=none,
-                   help="sequences (FASTA or Stockholm, gzip allowed): one file aligns all-vs-all within it; a "
-                        "second file gives targets, and every query is aligned with every target. Optional "
-                        "with --embeddings; given with it, a file only supplies names and letters for output")
-    p.add_argument("--embeddings", action="append", metavar="FILE", default=none,
-                   help="precomputed embeddings (.safetensors or .npz from `rnabert embed`) used instead of "
-                        "running the model; give it twice for queries then targets")
-    p.add_argument("--mode", choices=("global", "local", "semiglobal"), default=d.mode,
-                   help="global: Needleman-Wunsch over both whole sequences; local: Smith-Waterman (needs a "
-                        "negative --bias); semiglobal: end gaps free (see --free-ends)")
-    p.add_argument("--all-vs-all", action="store_true",
-                   help="score every pair i<j within one input (the default with one input; not allowed with two)")
-    p.add_argument("--traceback", action="store_true",
-                   help="compute the alignments too: adds identity and CIGAR (A = query: I = query base vs gap, "
-                        "D = target base vs gap) to tsv/parquet; implied by --format fasta/stockholm")
-    p.add_argument("--format", choices=("tsv", "fasta", "stockholm", "parquet"), default="tsv",
-                   help="tsv: name_a, name_b, score (+ identity, cigar); fasta: two aligned records per pair; "
-                        "stockholm: one record per pair; parquet: name_i, name_j, i, j, score (needs -o and "
-                        "pyarrow: pip install rnabert[tables])")
-    p.add_argument("-o", "--output", metavar="PATH", default=none, help="output file (default: standard output)")
-    p.add_argument("--score", choices=("dp", "soft"), default="dp",
-                   help="dp: affine-gap alignment score; soft: soft-alignment similarity used for clustering "
-                        "(no traceback)")
-    p.add_argument("--top-k", type=int, default=none, metavar="K", help="keep the K best targets of each query")
-    p.add_argument("--min-score", type=float, default=none, metavar="X", help="keep pairs scoring at least X")
-    p.add_argument("--gap-open", type=float, default=d.gap_open,
-                   help="gap opening cost: a gap of length k costs gap_open + k * gap_extend")
-    p.add_argument("--gap-extend", type=float, default=d.gap_extend, help="gap cost per gapped base")
-    p.add_argument("--scale", type=float, default=d.scale,
-                   help="match score = scale * cosine similarity + bias")
-    p.add_argument("--bias", type=float, default=d.bias, help="added to every match score (negative for local)")
-    p.add_argument("--free-ends", choices=("both", "query"), default=d.free_ends,
-                   help="semiglobal only: 'both' = end gaps free in both sequences; 'query' = the query lies "
-                        "wholly inside the target (target end gaps free)")
-    p.add_argument("--soft-scale", type=float, default=d.soft_scale,
-                   help="--score soft: similarity = soft_scale * cosine before the softmaxes")
-    p.add_argument("--threads", type=int, default=none, metavar="N", help="CPU threads (default: all cores)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="where to embed and align; auto uses a GPU when one is usable")
-    p.add_argument("--weights", metavar="PATH", default=none,
-                   help="model checkpoint (default: the weights shipped with rnabert)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on standard error")
+    none = (
+        argparse.SUPPRESS
+    )  # options without a default: absent from args unless given (no "default: None")
+    p.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="FASTA",
+        default=none,
+        help="sequences (FASTA or Stockholm, gzip allowed): one file aligns all-vs-all within it; "
+        "a "
+        "second file gives targets, and every query is aligned with every target. Optional "
+        "with --embeddings; given with it, a file only supplies names and letters for output",
+    )
+    p.add_argument(
+        "--embeddings",
+        action="append",
+        metavar="FILE",
+        default=none,
+        help="precomputed embeddings (.safetensors or .npz from `rnabert embed`) used instead of "
+        "running the model; give it twice for queries then targets",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("global", "local", "semiglobal"),
+        default=d.mode,
+        help="global: Needleman-Wunsch over both whole sequences; local: Smith-Waterman (needs a "
+        "negative --bias); semiglobal: end gaps free (see --free-ends)",
+    )
+    p.add_argument(
+        "--all-vs-all",
+        action="store_true",
+        help="score every pair i<j within one input (the default with one input; not allowed with "
+        "two)",
+    )
+    p.add_argument(
+        "--traceback",
+        action="store_true",
+        help="compute the alignments too: adds identity and CIGAR (A = query: I = query base vs "
+        "gap, "
+        "D = target base vs gap) to tsv/parquet; implied by --format fasta/stockholm",
+    )
+    p.add_argument(
+        "--format",
+        choices=("tsv", "fasta", "stockholm", "parquet"),
+        default="tsv",
+        help="tsv: name_a, name_b, score (+ identity, cigar); fasta: two aligned records per pair; "
+        "stockholm: one record per pair; parquet: name_i, name_j, i, j, score (needs -o and "
+        "pyarrow: pip install rnabert[tables])",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        default=none,
+        help="output file (default: standard output)",
+    )
+    p.add_argument(
+        "--score",
+        choices=("dp", "soft"),
+        default="dp",
+        help="dp: affine-gap alignment score; soft: soft-alignment similarity used for clustering "
+        "(no traceback)",
+    )
+    p.add_argument(
+        "--top-k", type=int, default=none, metavar="K", help="keep the K best targets of each query"
+    )
+    p.add_argument(
+        "--min-score", type=float, default=none, metavar="X", help="keep pairs scoring at least X"
+    )
+    p.add_argument(
+        "--gap-open",
+        type=float,
+        default=d.gap_open,
+        help="gap opening cost: a gap of length k costs gap_open + k * gap_extend",
+    )
+    p.add_argument(
+        "--gap-extend", type=float, default=d.gap_extend, help="gap cost per gapped base"
+    )
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=d.scale,
+        help="match score = scale * cosine similarity + bias",
+    )
+    p.add_argument(
+        "--bias", type=float, default=d.bias, help="added to every match score (negative for local)"
+    )
+    p.add_argument(
+        "--free-ends",
+        choices=("both", "query"),
+        default=d.free_ends,
+        help="semiglobal only: 'both' = end gaps free in both sequences; 'query' = the query lies "
+        "wholly inside the target (target end gaps free)",
+    )
+    p.add_argument(
+        "--soft-scale",
+        type=float,
+        default=d.soft_scale,
+        help="--score soft: similarity = soft_scale * cosine before the softmaxes",
+    )
+    p.add_argument(
+        "--threads", type=int, default=none, metavar="N", help="CPU threads (default: all cores)"
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to embed and align; auto uses a GPU when one is usable",
+    )
+    p.add_argument(
+        "--weights",
+        metavar="PATH",
+        default=none,
+        help="model checkpoint (default: the weights shipped with rnabert)",
+    )
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar or summary on standard error"
+    )
 
     def run(args: argparse.Namespace) -> int:
         import os
@@ -81,18 +158,26 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         if not files and not embs:
             raise CliError("give a sequence file, or precomputed embeddings with --embeddings")
         if files and embs and len(files) != len(embs):
-            raise CliError(f"{len(files)} sequence file(s) but {len(embs)} --embeddings file(s): give one "
-                           "sequence file per embeddings file, or none")
+            raise CliError(
+                f"{len(files)} sequence file(s) but {len(embs)} --embeddings file(s): give one "
+                "sequence file per embeddings file, or none"
+            )
         if args.all_vs_all and max(len(files), len(embs)) == 2:
-            raise CliError("--all-vs-all takes one input; with two, every query is aligned to every target")
+            raise CliError(
+                "--all-vs-all takes one input; with two, every query is aligned to every target"
+            )
         traceback = args.traceback or args.format in ("fasta", "stockholm")
         if traceback and args.score == "soft":
-            raise CliError("--score soft has no alignments: drop --traceback, or use --format tsv/parquet")
+            raise CliError(
+                "--score soft has no alignments: drop --traceback, or use --format tsv/parquet"
+            )
         if args.format == "parquet" and not args.output:
             raise CliError("--format parquet writes a binary file: give -o PATH")
         for path in files:
             if str(path).endswith((".safetensors", ".npz")):
-                raise CliError(f"{path} looks like an embeddings file: pass it with --embeddings {path}")
+                raise CliError(
+                    f"{path} looks like an embeddings file: pass it with --embeddings {path}"
+                )
         for path in files + embs + ([args.weights] if args.weights else []):
             if not os.path.exists(path):
                 raise FileNotFoundError(f"{path}: no such file")
@@ -102,7 +187,9 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             try:
                 import pyarrow  # noqa: F401
             except ImportError:
-                raise CliError("--format parquet needs pyarrow: pip install rnabert[tables]") from None
+                raise CliError(
+                    "--format parquet needs pyarrow: pip install rnabert[tables]"
+                ) from None
         try:
             resolve_device(args.device, engine=True)
         except RuntimeError as exc:
@@ -120,31 +207,57 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             if files:
                 emb = _with_letters(emb, files[k])
             sets.append(emb)
-        params = dict(gap_open=args.gap_open, gap_extend=args.gap_extend, scale=args.scale, bias=args.bias,
-                      free_ends=args.free_ends, soft_scale=args.soft_scale)
+        params = dict(
+            gap_open=args.gap_open,
+            gap_extend=args.gap_extend,
+            scale=args.scale,
+            bias=args.bias,
+            free_ends=args.free_ends,
+            soft_scale=args.soft_scale,
+        )
         t0 = time.perf_counter()
-        result = align_many(sets[0], targets=sets[1] if len(sets) == 2 else None, mode=args.mode,
-                            score=args.score, traceback=traceback, top_k=args.top_k, min_score=args.min_score,
-                            device=args.device, threads=args.threads, model=args.weights,
-                            progress=False if args.quiet else None, **params)
+        result = align_many(
+            sets[0],
+            targets=sets[1] if len(sets) == 2 else None,
+            mode=args.mode,
+            score=args.score,
+            traceback=traceback,
+            top_k=args.top_k,
+            min_score=args.min_score,
+            device=args.device,
+            threads=args.threads,
+            model=args.weights,
+            progress=False if args.quiet else None,
+            **params,
+        )
         elapsed = time.perf_counter() - t0
         result.write(args.output or sys.stdout, args.format)
         if not args.quiet:
             rate = len(result) / elapsed if elapsed > 0 else float("inf")
-            print(f"rnabert align: {len(result)} pairs in {elapsed:.2f} s ({rate:,.0f} pairs/s)", file=sys.stderr)
+            print(
+                f"rnabert align: {len(result)} pairs in {elapsed:.2f} s ({rate:,.0f} pairs/s)",
+                file=sys.stderr,
+            )
         return 0
 
     def _with_letters(emb, path):
-        """The embeddings with names and letters taken from the sequence file they were computed from."""
+        """The embeddings with names and letters taken from the sequence file they were computed
+        from."""
         from ..seqs import records_from
 
         records = list(records_from(path))
         if len(records) != len(emb):
-            raise CliError(f"{path} has {len(records)} sequences but its embeddings hold {len(emb)}")
+            raise CliError(
+                f"{path} has {len(records)} sequences but its embeddings hold {len(emb)}"
+            )
         for k, (r, length) in enumerate(zip(records, emb.lengths.tolist())):
             if len(r.seq) != length:
-                raise CliError(f"{path}: sequence {k} ({r.name}) has {len(r.seq)} bases but its embeddings "
-                               f"have {length} rows")
-        return type(emb)(emb.values, emb.offsets, [r.name for r in records], [r.seq for r in records])
+                raise CliError(
+                    f"{path}: sequence {k} ({r.name}) has {len(r.seq)} bases but its embeddings "
+                    f"have {length} rows"
+                )
+        return type(emb)(
+            emb.values, emb.offsets, [r.name for r in records], [r.seq for r in records]
+        )
 
     return run

@@ -10,11 +10,26 @@ class CliError(Exception):
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", metavar="PATH", default=None,
-                   help="model checkpoint: an rnabert .safetensors file or directory, or an original RNABERT "
-                        ".pt checkpoint (default: the weights shipped with rnabert)")
-    p.add_argument("--device", default="auto", help="where the encoder runs: auto, cpu, cuda, cuda:N")
-    p.add_argument("--batch-tokens", type=int, default=None, metavar="N",
-                   help="padded bases per encoder batch (default: 4096 on CPU, one batch per core; 65536 on GPU)")
-    p.add_argument("--strict", action="store_true",
-                   help="make ambiguous IUPAC bases (N, R, Y, ...) an error instead of encoding them as MASK")
+    p.add_argument(
+        "--weights",
+        metavar="PATH",
+        default=None,
+        help="model checkpoint: an rnabert .safetensors file or directory, or an original RNABERT "
+        ".pt checkpoint (default: the weights shipped with rnabert)",
+    )
+    p.add_argument(
+        "--device", default="auto", help="where the encoder runs: auto, cpu, cuda, cuda:N"
+    )
+    p.add_argument(
+        "--batch-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help="padded bases per encoder batch (default: 4096 on CPU, one batch per core; 65536 on "
+        "GPU)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="make ambiguous IUPAC bases (N, R, Y, ...) an error instead of encoding them as MASK",
+    )

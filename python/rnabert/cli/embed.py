@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
-
-from typing import Optional
+from typing import Callable, Optional
 
 from .common import CliError, add_model_options
 
 NAME = "embed"
-HELP = ("Per-base RNABERT embeddings of the sequences in a FASTA or Stockholm file.")
+HELP = "Per-base RNABERT embeddings of the sequences in a FASTA or Stockholm file."
 
 
 def count_fasta_records(path: str) -> Optional[int]:
-    """Records in a FASTA file (one fast pass over '>' lines), for the progress bar's ETA; None if unknown."""
+    """Records in a FASTA file (one fast pass over '>' lines), for the progress bar's ETA; None if
+    unknown."""
     from ..seqs import open_text
 
     try:
@@ -29,21 +28,35 @@ def count_fasta_records(path: str) -> Optional[int]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    p.add_argument("input", help="FASTA or Stockholm file (gzip allowed); alignment gaps are removed")
-    p.add_argument("-o", "--output", required=True,
-                   help="output file: safetensors (values [total_len, 120], offsets [n+1], names) or npz")
-    p.add_argument("--format", choices=["safetensors", "npz"], default=None,
-                   help="output format (default: from the output suffix, safetensors unless .npz)")
-    p.add_argument("--pooled", action="store_true",
-                   help="write one mean vector per sequence ([n, 120] 'pooled' plus names) instead of per-base vectors")
+    p.add_argument(
+        "input", help="FASTA or Stockholm file (gzip allowed); alignment gaps are removed"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file: safetensors (values [total_len, 120], offsets [n+1], names) or npz",
+    )
+    p.add_argument(
+        "--format",
+        choices=["safetensors", "npz"],
+        default=None,
+        help="output format (default: from the output suffix, safetensors unless .npz)",
+    )
+    p.add_argument(
+        "--pooled",
+        action="store_true",
+        help="write one mean vector per sequence ([n, 120] 'pooled' plus names) instead of "
+        "per-base vectors",
+    )
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     add_model_options(p)
 
     def run(args: argparse.Namespace) -> int:
         import os
 
-        from ..model import embed, load_model
         from ..backends import resolve_device
+        from ..model import embed, load_model
 
         if not os.path.exists(args.input):
             raise CliError(f"input file not found: {args.input}")
@@ -51,13 +64,22 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         model = load_model(args.weights, device=device)
         total = None if args.no_progress else count_fasta_records(args.input)
         progress = False if args.no_progress else (total is None or total > 200)
-        emb = embed(args.input, model=model, device=device, strict=args.strict,
-                    batch_tokens=args.batch_tokens, progress=progress)
+        emb = embed(
+            args.input,
+            model=model,
+            device=device,
+            strict=args.strict,
+            batch_tokens=args.batch_tokens,
+            progress=progress,
+        )
         if args.pooled:
             emb.save_pooled(args.output, format=args.format)
         else:
             emb.save(args.output, format=args.format)
-        print(f"embedded {len(emb)} sequences ({emb.total_len} bases) -> {args.output}", file=sys.stderr)
+        print(
+            f"embedded {len(emb)} sequences ({emb.total_len} bases) -> {args.output}",
+            file=sys.stderr,
+        )
         return 0
 
     return run

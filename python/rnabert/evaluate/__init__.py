@@ -10,4 +10,12 @@ from .alignment import evaluate, evaluate_alignment, model_f, tune_baseline
 from .pairs import PairSet, sample_pairs
 from .tables import format_table
 
-__all__ = ["PairSet", "evaluate", "evaluate_alignment", "format_table", "model_f", "sample_pairs", "tune_baseline"]
+__all__ = [
+    "PairSet",
+    "evaluate",
+    "evaluate_alignment",
+    "format_table",
+    "model_f",
+    "sample_pairs",
+    "tune_baseline",
+]

@@ -2,7 +2,8 @@
 
 One run scores the same benchmark with every method:
 - search: 2 queries per family; database = the family's other members (up to a cap) plus one
-  dinucleotide-preserving shuffle of every database sequence. Per query: ROC AUC and ROC1 (fraction of
+  dinucleotide-preserving shuffle of every database sequence. Per query: ROC AUC and ROC1 (fraction
+  of
   its homologs above its best non-homolog); pooled over queries: sensitivity at one false positive
   per query (which tests whether scores are comparable across queries); calibration: non-homologous
   hits with E ≤ 1 per query. Pairs of different families of one Rfam clan are left out ("neutral"),
@@ -10,11 +11,12 @@ One run scores the same benchmark with every method:
 - clustering: sets of sequences drawn from the families (balanced and unbalanced), clustered by
   average linkage at one fixed threshold on pair significance (−log2 of the pair's E-value), ARI.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List
 
 import numpy as np
 
@@ -43,16 +45,22 @@ def search_metrics(score: np.ndarray, homolog: np.ndarray, counted: np.ndarray) 
         if len(pos) == 0 or len(neg) == 0:
             continue
         r = average_ranks(np.concatenate([pos, neg]))
-        aucs.append((r[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+        aucs.append((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
         roc1.append(float((pos > neg.max()).mean()))
     s, t = score[counted], homolog[counted]
     order = np.argsort(-s, kind="stable")
     fp = np.cumsum(~t[order])
     tp = np.cumsum(t[order])
-    k = int(np.searchsorted(fp, len(aucs), side="left"))  # pairs ranked above the nq-th false positive
+    k = int(
+        np.searchsorted(fp, len(aucs), side="left")
+    )  # pairs ranked above the nq-th false positive
     sens = float(tp[k - 1] / max(1, t.sum())) if k > 0 else 0.0
-    return {"auc": float(np.mean(aucs)), "roc1": float(np.mean(roc1)), "sens_1fp": sens,
-            "queries": len(aucs)}
+    return {
+        "auc": float(np.mean(aucs)),
+        "roc1": float(np.mean(roc1)),
+        "sens_1fp": sens,
+        "queries": len(aucs),
+    }
 
 
 def adjusted_rand_index(labels_true, labels_pred) -> float:
@@ -75,7 +83,8 @@ def adjusted_rand_index(labels_true, labels_pred) -> float:
 
 
 def average_linkage(similarity: np.ndarray, threshold: float) -> np.ndarray:
-    """Cluster labels from average linkage, merging while the best average similarity ≥ threshold."""
+    """Cluster labels from average linkage, merging while the best average similarity ≥
+    threshold."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
@@ -117,10 +126,12 @@ class Benchmark:
         return homolog, counted
 
 
-def build_benchmark(alignments, *, max_members: int = 40, queries_per_family: int = 2,
-                    seed: int = 0) -> Benchmark:
+def build_benchmark(
+    alignments, *, max_members: int = 40, queries_per_family: int = 2, seed: int = 0
+) -> Benchmark:
     """2 queries per family (with at least one more member), database = the other members plus one
-    dinucleotide shuffle of each. ``alignments``: StockholmAlignment objects of held-out families."""
+    dinucleotide shuffle of each. ``alignments``: StockholmAlignment objects of held-out
+    families."""
     import warnings
 
     from ..seqs import AmbiguousBaseWarning
@@ -141,13 +152,28 @@ def build_benchmark(alignments, *, max_members: int = 40, queries_per_family: in
         chosen = [records[i] for i in rng.permutation(len(records))[:max_members]]
         for pos, r in enumerate(chosen):
             (queries if pos < queries_per_family else database).append(len(seqs))
-            names.append(r.name); seqs.append(r.seq); family.append(k); clan.append(cl); decoy.append(False)
+            names.append(r.name)
+            seqs.append(r.seq)
+            family.append(k)
+            clan.append(cl)
+            decoy.append(False)
         for r in chosen[queries_per_family:]:
             database.append(len(seqs))
-            names.append(f"{r.name}|shuffled"); seqs.append(dinucleotide_shuffle(r.seq, rng))
-            family.append(k); clan.append(""); decoy.append(True)
-    return Benchmark(names, seqs, np.array(family), clan, np.array(decoy), accs, np.array(queries),
-                     np.array(database))
+            names.append(f"{r.name}|shuffled")
+            seqs.append(dinucleotide_shuffle(r.seq, rng))
+            family.append(k)
+            clan.append("")
+            decoy.append(True)
+    return Benchmark(
+        names,
+        seqs,
+        np.array(family),
+        clan,
+        np.array(decoy),
+        accs,
+        np.array(queries),
+        np.array(database),
+    )
 
 
 # -- scoring ---------------------------------------------------------------------------------------
@@ -180,8 +206,9 @@ def fit_head_null(head, emb, queries, decoys, threads=None):
     return dataclasses.replace(head, null=fit_null(raw.ravel(), lq.ravel(), ld.ravel()))
 
 
-def calibration(e_db: np.ndarray, homolog: np.ndarray, counted: np.ndarray,
-                thresholds=(0.01, 0.1, 1.0, 10.0)) -> Dict[str, float]:
+def calibration(
+    e_db: np.ndarray, homolog: np.ndarray, counted: np.ndarray, thresholds=(0.01, 0.1, 1.0, 10.0)
+) -> Dict[str, float]:
     """Mean number of non-homologous hits per query with database E-value ≤ x."""
     false = ~homolog & counted
     return {f"{x:g}": float(((e_db <= x) & false).sum() / len(e_db)) for x in thresholds}
@@ -213,19 +240,33 @@ def cluster_with_head(head, emb, members, threshold: float) -> np.ndarray:
     return average_linkage(sig, threshold)
 
 
-def evaluate_homology(bench: Benchmark, emb, heads: Dict[str, object], *, cluster_threshold: float,
-                      peers: bool = True, threads=None, seed: int = 0, log=print) -> Dict[str, Dict]:
-    """Every method on one benchmark: search metrics (clan-neutral and clan-as-negative), calibration,
-    speed, clustering ARI. ``heads``: name -> HomologyHead (the sequence-only baseline is one too)."""
+def evaluate_homology(
+    bench: Benchmark,
+    emb,
+    heads: Dict[str, object],
+    *,
+    cluster_threshold: float,
+    peers: bool = True,
+    threads=None,
+    seed: int = 0,
+    log=print,
+) -> Dict[str, Dict]:
+    """Every method on one benchmark: search metrics (clan-neutral and clan-as-negative),
+    calibration,
+    speed, clustering ARI. ``heads``: name -> HomologyHead (the sequence-only baseline is one
+    too)."""
     homolog, counted = bench.truth(clan_neutral=True)
     _, counted_strict = bench.truth(clan_neutral=False)
     results: Dict[str, Dict] = {}
     sets = _draw_cluster_sets(bench, seed)
 
     def record(name, score, e_db, seconds):
-        r = {"search": search_metrics(score, homolog, counted),
-             "search_clan_negative": search_metrics(score, homolog, counted_strict),
-             "seconds": seconds, "queries_per_s": len(bench.queries) / max(seconds, 1e-9)}
+        r = {
+            "search": search_metrics(score, homolog, counted),
+            "search_clan_negative": search_metrics(score, homolog, counted_strict),
+            "seconds": seconds,
+            "queries_per_s": len(bench.queries) / max(seconds, 1e-9),
+        }
         if e_db is not None:
             r["calibration"] = calibration(e_db, homolog, counted)
         results[name] = r
@@ -239,14 +280,18 @@ def evaluate_homology(bench: Benchmark, emb, heads: Dict[str, object], *, cluste
             labels = cluster_with_head(head, emb, members, cluster_threshold)
             results[name]["clustering"][set_name] = {
                 "ari": adjusted_rand_index(bench.family[members], labels),
-                "clusters": int(len(np.unique(labels))), "families": int(len(np.unique(bench.family[members])))}
+                "clusters": int(len(np.unique(labels))),
+                "families": int(len(np.unique(bench.family[members]))),
+            }
     if peers:
         from . import peers as peer_tools
 
         q = [(bench.names[i], bench.seqs[i]) for i in bench.queries]
         d = [(bench.names[i], bench.seqs[i]) for i in bench.database]
-        for name, available, run in (("blastn", peer_tools.blastn_available, peer_tools.run_blastn),
-                                     ("nhmmer", peer_tools.nhmmer_available, peer_tools.run_nhmmer)):
+        for name, available, run in (
+            ("blastn", peer_tools.blastn_available, peer_tools.run_blastn),
+            ("nhmmer", peer_tools.nhmmer_available, peer_tools.run_nhmmer),
+        ):
             if not available():
                 log(f"{name}: not installed, skipped")
                 continue
@@ -256,25 +301,42 @@ def evaluate_homology(bench: Benchmark, emb, heads: Dict[str, object], *, cluste
 
 
 def format_results(results: Dict[str, Dict]) -> str:
-    """Markdown tables: search (clan-neutral, then clan counted as negative), calibration, clustering."""
-    lines = ["| method | ROC AUC | ROC1 | sens@1FP/q | ROC1 (clan neg.) | sens@1FP/q (clan neg.) | "
-             "non-homologs E≤1 /q | queries/s |", "|---|---|---|---|---|---|---|---|"]
+    """Markdown tables: search (clan-neutral, then clan counted as negative), calibration,
+    clustering."""
+    lines = [
+        "| method | ROC AUC | ROC1 | sens@1FP/q | ROC1 (clan neg.) | sens@1FP/q (clan neg.) | "
+        "non-homologs E≤1 /q | queries/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, r in results.items():
         s, c = r["search"], r["search_clan_negative"]
         cal = r.get("calibration", {}).get("1", float("nan"))
-        lines.append(f"| {name} | {s['auc']:.3f} | {s['roc1']:.3f} | {s['sens_1fp']:.3f} | {c['roc1']:.3f} | "
-                     f"{c['sens_1fp']:.3f} | {cal:.2f} | {r['queries_per_s']:.1f} |")
+        lines.append(
+            f"| {name} | {s['auc']:.3f} | {s['roc1']:.3f} | {s['sens_1fp']:.3f} | {c['roc1']:.3f} "
+            "| "
+            f"{c['sens_1fp']:.3f} | {cal:.2f} | {r['queries_per_s']:.1f} |"
+        )
     cal_rows = [(n, r["calibration"]) for n, r in results.items() if "calibration" in r]
     if cal_rows:
         xs = list(cal_rows[0][1])
-        lines += ["", "| non-homologous hits per query with E ≤ x | " + " | ".join(xs) + " |",
-                  "|---|" + "---|" * len(xs)]
+        lines += [
+            "",
+            "| non-homologous hits per query with E ≤ x | " + " | ".join(xs) + " |",
+            "|---|" + "---|" * len(xs),
+        ]
         lines += [f"| {n} | " + " | ".join(f"{c[x]:.3f}" for x in xs) + " |" for n, c in cal_rows]
     cl_rows = [(n, r["clustering"]) for n, r in results.items() if "clustering" in r]
     if cl_rows:
         sets = list(cl_rows[0][1])
-        lines += ["", "| clustering ARI (clusters / families) | " + " | ".join(sets) + " |",
-                  "|---|" + "---|" * len(sets)]
-        lines += [f"| {n} | " + " | ".join(f"{c[s]['ari']:.3f} ({c[s]['clusters']}/{c[s]['families']})"
-                                           for s in sets) + " |" for n, c in cl_rows]
+        lines += [
+            "",
+            "| clustering ARI (clusters / families) | " + " | ".join(sets) + " |",
+            "|---|" + "---|" * len(sets),
+        ]
+        lines += [
+            f"| {n} | "
+            + " | ".join(f"{c[s]['ari']:.3f} ({c[s]['clusters']}/{c[s]['families']})" for s in sets)
+            + " |"
+            for n, c in cl_rows
+        ]
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """Evaluation pairs: pairs of sequences of reference alignments, sampled uniformly or by identity.
 
 Pairwise identity and its bins are :mod:`rnabert.seqs.identity`'s (one definition for evaluation and
-training): identical aligned columns / columns where both sequences have a base, ambiguous bases never
+training): identical aligned columns / columns where both sequences have a base, ambiguous bases
+never
 identical.
 """
 
@@ -14,8 +15,13 @@ from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from ..seqs import AmbiguousBaseWarning, StockholmAlignment, read_aligned_fasta, read_stockholm
-from ..seqs import token_ids_of_clean
+from ..seqs import (
+    AmbiguousBaseWarning,
+    StockholmAlignment,
+    read_aligned_fasta,
+    read_stockholm,
+    token_ids_of_clean,
+)
 from ..seqs.identity import alignment_identities, pair_identity, pairs_by_bin
 
 
@@ -23,7 +29,8 @@ from ..seqs.identity import alignment_identities, pair_identity, pairs_by_bin
 class PairSet:
     """Pairs of sequences with their reference alignments.
 
-    ``ids_a[p]``/``ids_b[p]`` token ids, ``seq_a``/``seq_b`` cleaned letters, ``ref_path[ref_offsets[p]:
+    ``ids_a[p]``/``ids_b[p]`` token ids, ``seq_a``/``seq_b`` cleaned letters,
+    ``ref_path[ref_offsets[p]:
     ref_offsets[p + 1]]`` the reference pairs (0-based residues), ``identity[p]`` in percent.
     """
 
@@ -47,10 +54,15 @@ class PairSet:
 
     @property
     def identity(self) -> np.ndarray:
-        """Percent identity of each pair over its reference alignment (:func:`rnabert.seqs.identity.pair_identity`)."""
-        return np.array([pair_identity(a, b, r) for a, b, r in zip(self.ids_a, self.ids_b, self.refs)])
+        """Percent identity of each pair over its reference alignment
+        (:func:`rnabert.seqs.identity.pair_identity`)."""
+        return np.array(
+            [pair_identity(a, b, r) for a, b, r in zip(self.ids_a, self.ids_b, self.refs)]
+        )
 
-    def add(self, family: str, aln: StockholmAlignment, a: str, b: str, seq_a: str, seq_b: str) -> None:
+    def add(
+        self, family: str, aln: StockholmAlignment, a: str, b: str, seq_a: str, seq_b: str
+    ) -> None:
         self.family.append(family)
         self.name_a.append(a)
         self.name_b.append(b)
@@ -81,23 +93,35 @@ def read_alignments(paths: Iterable) -> List[StockholmAlignment]:
     return out
 
 
-def family_identities(aln: StockholmAlignment, names: Sequence[str], records: Dict[str, str]) -> np.ndarray:
-    """Pairwise identities (percent) of ``names`` (letters in ``records``): float64 (n, n), -1 where two
+def family_identities(
+    aln: StockholmAlignment, names: Sequence[str], records: Dict[str, str]
+) -> np.ndarray:
+    """Pairwise identities (percent) of ``names`` (letters in ``records``): float64 (n, n), -1 where
+    two
     members share no column."""
     return alignment_identities(aln, names, [records[name] for name in names])
 
 
-def sample_pairs(alignments: Sequence[StockholmAlignment], families: Optional[Iterable[str]] = None,
-                 pairs_per_family: int = 10, max_pairs: Optional[int] = None, seed: int = 0,
-                 max_len: Optional[int] = None, per_bin: Optional[int] = None) -> PairSet:
+def sample_pairs(
+    alignments: Sequence[StockholmAlignment],
+    families: Optional[Iterable[str]] = None,
+    pairs_per_family: int = 10,
+    max_pairs: Optional[int] = None,
+    seed: int = 0,
+    max_len: Optional[int] = None,
+    per_bin: Optional[int] = None,
+) -> PairSet:
     """Up to ``pairs_per_family`` random distinct pairs of each family, then at most ``max_pairs``.
 
-    ``families`` keeps only those accessions (or IDs); ``max_len`` skips longer sequences. Pairs that
+    ``families`` keeps only those accessions (or IDs); ``max_len`` skips longer sequences. Pairs
+    that
     share no column are skipped (nothing to measure).
 
     ``per_bin`` samples by identity instead: up to that many random pairs of each family in each
-    identity bin (``pairs_per_family`` is then ignored). Rfam seed pairs are mostly > 70 % identical,
-    so uniform pairs leave the low-identity bins, where structure matters, nearly empty; BRAliBase is
+    identity bin (``pairs_per_family`` is then ignored). Rfam seed pairs are mostly > 70 %
+    identical,
+    so uniform pairs leave the low-identity bins, where structure matters, nearly empty; BRAliBase
+    is
     stratified by identity for the same reason. The "all" column of such a sample is not Rfam's
     identity mix.
     """
@@ -142,7 +166,8 @@ def sample_pairs(alignments: Sequence[StockholmAlignment], families: Optional[It
 
 
 def _stratified_choice(ident: np.ndarray, per_bin: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``per_bin`` random pairs (a < b) of each identity bin, from a pairwise identity matrix."""
+    """Up to ``per_bin`` random pairs (a < b) of each identity bin, from a pairwise identity
+    matrix."""
     chosen = []
     for pairs in pairs_by_bin(ident).values():
         if len(pairs) > per_bin:

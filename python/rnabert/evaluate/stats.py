@@ -1,5 +1,7 @@
-"""Alignment accuracy against reference alignments, as the RNABERT paper: over aligned base pairs (i, j),
-TP = predicted pairs that the reference also aligns, PPV = TP / predicted, sensitivity = TP / reference,
+"""Alignment accuracy against reference alignments, as the RNABERT paper: over aligned base pairs
+(i, j),
+TP = predicted pairs that the reference also aligns, PPV = TP / predicted, sensitivity = TP /
+reference,
 F = their harmonic mean, **micro-averaged** (counts summed over pairs first); and a family-level
 bootstrap interval for the difference of two methods' F."""
 
@@ -18,7 +20,11 @@ def counts(pairs: PairSet, offsets: np.ndarray, path: np.ndarray) -> Dict[str, n
     """Per pair: tp, predicted, reference counts (int64 arrays, shape (m,))."""
     ref_path, ref_offs = concat_pairs(pairs.refs)
     tp = true_positives(path, offsets, ref_path, ref_offs)
-    return {"tp": tp, "pred": np.diff(offsets).astype(np.int64), "ref": np.diff(ref_offs).astype(np.int64)}
+    return {
+        "tp": tp,
+        "pred": np.diff(offsets).astype(np.int64),
+        "ref": np.diff(ref_offs).astype(np.int64),
+    }
 
 
 def scores_of(tp, pred, ref) -> Dict[str, float]:
@@ -31,7 +37,8 @@ def scores_of(tp, pred, ref) -> Dict[str, float]:
 
 
 def summarize(c: Dict[str, np.ndarray], identity: np.ndarray) -> Dict[str, Dict[str, float]]:
-    """Overall and per-identity-bin scores: {"all": {...}, "<40": {...}, ...}, each with ``n`` pairs."""
+    """Overall and per-identity-bin scores: {"all": {...}, "<40": {...}, ...}, each with ``n``
+    pairs."""
     out = {"all": {**scores_of(c["tp"], c["pred"], c["ref"]), "n": len(c["tp"])}}
     bins = identity_bin(identity)
     for k, label in enumerate(BIN_LABELS):
@@ -40,9 +47,15 @@ def summarize(c: Dict[str, np.ndarray], identity: np.ndarray) -> Dict[str, Dict[
     return out
 
 
-def bootstrap_difference(c_a: Dict[str, np.ndarray], c_b: Dict[str, np.ndarray], identity: np.ndarray,
-                         families: Sequence[str], n_boot: int = 2000, seed: int = 0,
-                         level: float = 0.95) -> Dict[str, Dict[str, float]]:
+def bootstrap_difference(
+    c_a: Dict[str, np.ndarray],
+    c_b: Dict[str, np.ndarray],
+    identity: np.ndarray,
+    families: Sequence[str],
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Dict[str, Dict[str, float]]:
     """F(a) − F(b) overall and per identity bin, with a family-level bootstrap interval.
 
     Pairs of one family are not independent (they share members and structure), so families are
@@ -56,16 +69,23 @@ def bootstrap_difference(c_a: Dict[str, np.ndarray], c_b: Dict[str, np.ndarray],
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(nf, np.full(nf, 1.0 / nf), size=n_boot).astype(np.float64)  # (B, nf)
     out = {}
-    for label, sel in [("all", np.ones(len(bins), bool))] + [(lab, bins == k) for k, lab in enumerate(BIN_LABELS)]:
+    for label, sel in [("all", np.ones(len(bins), bool))] + [
+        (lab, bins == k) for k, lab in enumerate(BIN_LABELS)
+    ]:
         if not sel.any():
             continue
 
         def f_of(c, w):
-            sums = [np.bincount(fam_idx[sel], weights=c[key][sel], minlength=nf) for key in ("tp", "pred", "ref")]
+            sums = [
+                np.bincount(fam_idx[sel], weights=c[key][sel], minlength=nf)
+                for key in ("tp", "pred", "ref")
+            ]
             tp, pred, ref = (w @ x for x in sums)
             ppv = np.divide(tp, pred, out=np.zeros_like(tp), where=pred > 0)
             sens = np.divide(tp, ref, out=np.zeros_like(tp), where=ref > 0)
-            return np.divide(2 * ppv * sens, ppv + sens, out=np.zeros_like(tp), where=ppv + sens > 0)
+            return np.divide(
+                2 * ppv * sens, ppv + sens, out=np.zeros_like(tp), where=ppv + sens > 0
+            )
 
         ones = np.ones((1, nf))
         diff = float((f_of(c_a, ones) - f_of(c_b, ones))[0])
@@ -74,6 +94,11 @@ def bootstrap_difference(c_a: Dict[str, np.ndarray], c_b: Dict[str, np.ndarray],
         has = (weights @ np.bincount(fam_idx[sel], minlength=nf).astype(np.float64)) > 0
         boot = boot[has]
         alpha = (1.0 - level) / 2
-        out[label] = {"diff": diff, "lo": float(np.quantile(boot, alpha)), "hi": float(np.quantile(boot, 1 - alpha)),
-                      "p_le_0": float(np.mean(boot <= 0)), "families": int(len(np.unique(fam_idx[sel])))}
+        out[label] = {
+            "diff": diff,
+            "lo": float(np.quantile(boot, alpha)),
+            "hi": float(np.quantile(boot, 1 - alpha)),
+            "p_le_0": float(np.mean(boot <= 0)),
+            "families": int(len(np.unique(fam_idx[sel]))),
+        }
     return out

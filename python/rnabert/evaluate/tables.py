@@ -21,16 +21,24 @@ def format_table(results: Dict[str, Dict]) -> str:
             r = res[c]
             cells.append(f"{r['f']:.3f} ({r['sens']:.2f}/{r['ppv']:.2f})" if r["n"] else "-")
         lines.append(f"{name:<22}" + "".join(f"{x:>20}" for x in cells))
-    lines.append("cells: F (sensitivity/PPV), micro-averaged over pairs; bins: reference-alignment identity %")
+    lines.append(
+        "cells: F (sensitivity/PPV), micro-averaged over pairs; bins: reference-alignment identity "
+        "%"
+    )
     if "vs_baseline" in results.get("rnabert", {}):
         lines.append(format_difference(results["rnabert"]["vs_baseline"]))
     return "\n".join(lines)
 
 
-def format_difference(diff: Dict[str, Dict[str, float]], a: str = "rnabert", b: str = "baseline") -> str:
-    """One line per column: the F difference, its bootstrap interval and how many families carry it."""
+def format_difference(
+    diff: Dict[str, Dict[str, float]], a: str = "rnabert", b: str = "baseline"
+) -> str:
+    """One line per column: the F difference, its bootstrap interval and how many families carry
+    it."""
     lines = [f"F({a}) - F({b}), 95 % family-bootstrap interval:"]
     for label, d in diff.items():
-        lines.append(f"  {label:>6}: {d['diff']:+.4f}  [{d['lo']:+.4f}, {d['hi']:+.4f}]  "
-                     f"P(no gain) {d['p_le_0']:.3f}  ({d['families']} families)")
+        lines.append(
+            f"  {label:>6}: {d['diff']:+.4f}  [{d['lo']:+.4f}, {d['hi']:+.4f}]  "
+            f"P(no gain) {d['p_le_0']:.3f}  ({d['families']} families)"
+        )
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """The encoder layer: RNABERT's network, its checkpoints, and sequences → per-base embeddings.
 
-Names load torch on first use. (``rnabert.model.Embeddings`` is deprecated: use ``rnabert.Embeddings``.)
+Names load torch on first use. (``rnabert.model.Embeddings`` is deprecated: use
+``rnabert.Embeddings``.)
 """
 
 from __future__ import annotations

@@ -53,8 +53,9 @@ class SelfAttention(nn.Module):
         bias = torch.cat([self.query.bias, self.key.bias, self.value.bias])
         qkv = F.linear(x, w, bias).view(b, length, 3, self.num_heads, self.head_size)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (b, heads, L, head_size)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask,
-                                             dropout_p=self.dropout_p if self.training else 0.0)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout_p if self.training else 0.0
+        )
         return out.transpose(1, 2).reshape(b, length, hidden)
 
 
@@ -114,7 +115,8 @@ class Encoder(nn.Module):
 
 
 class Pooler(nn.Module):
-    """tanh(dense(first position)): unused for embeddings, kept so original checkpoints load whole."""
+    """tanh(dense(first position)): unused for embeddings, kept so original checkpoints load
+    whole."""
 
     def __init__(self, config: RnaBertConfig):
         super().__init__()
@@ -131,8 +133,11 @@ class Bert(nn.Module):
         self.encoder = Encoder(config)
         self.pooler = Pooler(config)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Final-layer states, shape (batch, L, hidden). ``attention_mask``: bool (batch, L), True = base."""
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
+        """Final-layer states, shape (batch, L, hidden). ``attention_mask``: bool (batch, L), True =
+        base."""
         if attention_mask is None:
             attention_mask = input_ids != 0
         attn = None
@@ -176,7 +181,8 @@ class Heads(nn.Module):
 class RnaBert(nn.Module):
     """RNABERT: the encoder (``bert``) and the original's pre-training heads (``cls``).
 
-    ``forward(ids)`` returns per-base embeddings (batch, L, 120); ``mlm_logits(hidden)`` the masked-LM
+    ``forward(ids)`` returns per-base embeddings (batch, L, 120); ``mlm_logits(hidden)`` the
+    masked-LM
     head's 6 logits per base.
     """
 
@@ -186,13 +192,17 @@ class RnaBert(nn.Module):
         self.bert = Bert(self.config)
         self.cls = Heads(self.config)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
         return self.bert(input_ids, attention_mask)
 
     def mlm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.cls.predictions(hidden)
 
-    def forward_with_logits(self, input_ids, attention_mask=None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_logits(
+        self, input_ids, attention_mask=None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         hidden = self.bert(input_ids, attention_mask)
         return hidden, self.cls.predictions(hidden)
 
@@ -202,7 +212,8 @@ class RnaBert(nn.Module):
 
 
 def new_model(config: Optional[RnaBertConfig] = None, seed: int = 0) -> RnaBert:
-    """A freshly initialised RNABERT (BERT's init: N(0, 0.02) weights, zero biases, unit LayerNorm)."""
+    """A freshly initialised RNABERT (BERT's init: N(0, 0.02) weights, zero biases, unit
+    LayerNorm)."""
     model = RnaBert(config)
     gen = torch.Generator().manual_seed(int(seed))
     with torch.no_grad():

@@ -1,4 +1,5 @@
-"""Loading and saving RNABERT weights: the original's torch checkpoints (untrusted) and our safetensors."""
+"""Loading and saving RNABERT weights: the original's torch checkpoints (untrusted) and our
+safetensors."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def original_to_ours(state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """
     out = {}
     for key, value in state.items():
-        k = key[len("module."):] if key.startswith("module.") else key
+        k = key[len("module.") :] if key.startswith("module.") else key
         if ".LayerNorm.gamma" in k or k.endswith("LayerNorm.gamma"):
             k = k[: -len("gamma")] + "weight"
         elif ".LayerNorm.beta" in k or k.endswith("LayerNorm.beta"):
@@ -43,17 +44,29 @@ def _check_and_load(model: RnaBert, state: Dict[str, torch.Tensor], source: str)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    misshaped = sorted(f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
-                       for k in set(state) & set(expected) if tuple(state[k].shape) != tuple(expected[k].shape))
+    misshaped = sorted(
+        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
+        for k in set(state) & set(expected)
+        if tuple(state[k].shape) != tuple(expected[k].shape)
+    )
     if missing or unexpected or misshaped:
         parts = []
-        for label, items in (("missing keys", missing), ("unexpected keys", unexpected),
-                             ("mis-shaped keys", misshaped)):
+        for label, items in (
+            ("missing keys", missing),
+            ("unexpected keys", unexpected),
+            ("mis-shaped keys", misshaped),
+        ):
             if items:
-                shown = ", ".join(items[:8]) + (f", … ({len(items)} in all)" if len(items) > 8 else "")
+                shown = ", ".join(items[:8]) + (
+                    f", … ({len(items)} in all)" if len(items) > 8 else ""
+                )
                 parts.append(f"{label}: {shown}")
-        raise CheckpointError(f"{source}: not an RNABERT checkpoint for this architecture; " + "; ".join(parts))
-    bad = [k for k, v in state.items() if not torch.is_floating_point(v) or not torch.isfinite(v).all()]
+        raise CheckpointError(
+            f"{source}: not an RNABERT checkpoint for this architecture; " + "; ".join(parts)
+        )
+    bad = [
+        k for k, v in state.items() if not torch.is_floating_point(v) or not torch.isfinite(v).all()
+    ]
     if bad:
         raise CheckpointError(f"{source}: tensors with non-float or non-finite values: {bad[:8]}")
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)
@@ -63,9 +76,13 @@ def _read_torch_checkpoint(path: pathlib.Path) -> Dict[str, torch.Tensor]:
     # Checkpoints from elsewhere are untrusted: weights_only refuses anything that would run code.
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, … for bad files
-        raise CheckpointError(f"{path}: cannot be read as a weights-only torch checkpoint: "
-                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    except (
+        Exception
+    ) as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, … for bad files
+        raise CheckpointError(
+            f"{path}: cannot be read as a weights-only torch checkpoint: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
     for wrapper in ("state_dict", "model_state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(wrapper), dict):
             obj = obj[wrapper]
@@ -76,9 +93,8 @@ def _read_torch_checkpoint(path: pathlib.Path) -> Dict[str, torch.Tensor]:
 
 
 def _read_safetensors(path: pathlib.Path):
-    from safetensors import SafetensorError
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
-    from safetensors import safe_open
 
     try:
         with safe_open(os.fspath(path), framework="pt") as f:
@@ -94,7 +110,9 @@ def _read_safetensors(path: pathlib.Path):
     return original_to_ours(state), config, meta
 
 
-def load_model(path: Optional[PathLike] = None, device: Union[str, torch.device] = "cpu") -> RnaBert:
+def load_model(
+    path: Optional[PathLike] = None, device: Union[str, torch.device] = "cpu"
+) -> RnaBert:
     """Load an RNABERT model, ready for inference (eval mode).
 
     Parameters
@@ -112,7 +130,8 @@ def load_model(path: Optional[PathLike] = None, device: Union[str, torch.device]
             raise FileNotFoundError(
                 "rnabert ships no trained weights yet, so load_model() needs a checkpoint: "
                 "load_model('path/to/checkpoint.pt') for an original RNABERT checkpoint, or a "
-                ".safetensors file saved by rnabert (on the command line: --weights PATH)")
+                ".safetensors file saved by rnabert (on the command line: --weights PATH)"
+            )
         path = DEFAULT_WEIGHTS
     path = pathlib.Path(path)
     if path.is_dir():
@@ -125,11 +144,15 @@ def load_model(path: Optional[PathLike] = None, device: Union[str, torch.device]
         state, config = _read_torch_checkpoint(path), None
     model = RnaBert(config or RnaBertConfig())
     _check_and_load(model, state, os.fspath(path))
-    model.source = os.fspath(path.resolve())  # which weights: a homology head belongs to one encoder
+    model.source = os.fspath(
+        path.resolve()
+    )  # which weights: a homology head belongs to one encoder
     return model.to(device).eval()
 
 
-def save_model(model: RnaBert, path: PathLike, extra_metadata: Optional[Dict[str, str]] = None) -> None:
+def save_model(
+    model: RnaBert, path: PathLike, extra_metadata: Optional[Dict[str, str]] = None
+) -> None:
     """Save as safetensors (config JSON in the metadata and in ``config.json`` beside the file)."""
     from safetensors.torch import save_file
 
@@ -138,4 +161,6 @@ def save_model(model: RnaBert, path: PathLike, extra_metadata: Optional[Dict[str
     meta.update(extra_metadata or {})
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     save_file(state, os.fspath(path), metadata=meta)
-    (path.parent / "config.json").write_text(json.dumps(json.loads(meta["config"]), indent=2) + "\n")
+    (path.parent / "config.json").write_text(
+        json.dumps(json.loads(meta["config"]), indent=2) + "\n"
+    )

@@ -22,17 +22,27 @@ class RnaBertConfig:
     intermediate_size: int = 40
     max_position_embeddings: int = 440
     type_vocab_size: int = 2
-    ss_vocab_size: int = 8  # the original's secondary-structure head, kept so checkpoints load without loss
+    ss_vocab_size: int = (
+        8  # the original's secondary-structure head, kept so checkpoints load without loss
+    )
     layer_norm_eps: float = 1e-12
     hidden_dropout_prob: float = 0.0
     attention_probs_dropout_prob: float = 0.0
 
     def __post_init__(self):
         if self.hidden_size % self.num_attention_heads:
-            raise ValueError(f"hidden_size={self.hidden_size} is not a multiple of "
-                             f"num_attention_heads={self.num_attention_heads}")
-        for field in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                      "intermediate_size", "max_position_embeddings"):
+            raise ValueError(
+                f"hidden_size={self.hidden_size} is not a multiple of "
+                f"num_attention_heads={self.num_attention_heads}"
+            )
+        for field in (
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "max_position_embeddings",
+        ):
             if getattr(self, field) <= 0:
                 raise ValueError(f"{field} must be positive, got {getattr(self, field)}")
 

@@ -1,4 +1,5 @@
-"""Turning sequences into per-base embeddings, fast: length-bucketed batches, windows past 440 nt."""
+"""Turning sequences into per-base embeddings, fast: length-bucketed batches, windows past 440
+nt."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import numpy as np
 import torch
 
 from ..backends import resolve_device
+from ..embeddings import Embeddings
 from ..seqs import SeqRecord, records_from, token_ids_of_clean
 from .bert import RnaBert
 from .checkpoint import load_model
-from ..embeddings import Embeddings
 
 ModelLike = Union[RnaBert, str, "os.PathLike[str]", None]
 
@@ -28,10 +29,14 @@ def resolve_model(model: ModelLike, device: torch.device) -> RnaBert:
     if model is None or isinstance(model, (str, os.PathLike)):
         return load_model(model, device=device)
     if not isinstance(model, RnaBert):
-        raise TypeError(f"model must be an RnaBert, a checkpoint path or None, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be an RnaBert, a checkpoint path or None, got {type(model).__name__}"
+        )
     if model.device != device:
         model = model.to(device)
-    if model.training:  # eval() walks every module: about a millisecond, paid on every call otherwise
+    if (
+        model.training
+    ):  # eval() walks every module: about a millisecond, paid on every call otherwise
         model.eval()
     return model
 
@@ -47,7 +52,8 @@ def window_starts(length: int, window: int, stride: int) -> np.ndarray:
 
 
 def most_central_window(length: int, starts: np.ndarray, window: int) -> np.ndarray:
-    """For each base, the index of the window in which it is most central (ties: the earlier window).
+    """For each base, the index of the window in which it is most central (ties: the earlier
+    window).
 
     Centrality of base p in window [s, s+W) is min(p - s, s + W - 1 - p): the context it sees on
     its poorer side. Bases outside a window get -1 and never win.
@@ -75,8 +81,14 @@ def _plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch: int) -> 
     return batches
 
 
-def encode_ids(model: RnaBert, items: Sequence[np.ndarray], *, batch_tokens: Optional[int] = None,
-               max_batch: int = DEFAULT_MAX_BATCH, progress=None) -> List[np.ndarray]:
+def encode_ids(
+    model: RnaBert,
+    items: Sequence[np.ndarray],
+    *,
+    batch_tokens: Optional[int] = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    progress=None,
+) -> List[np.ndarray]:
     """Final-layer embeddings of token-id arrays, each at most max_position_embeddings long.
 
     Returns a list of float32 arrays (L_i, hidden), in the order of ``items``. The batching depends
@@ -107,10 +119,13 @@ def encode_ids(model: RnaBert, items: Sequence[np.ndarray], *, batch_tokens: Opt
         for batch in batches:
             run(batch)
         return out  # type: ignore[return-value]
-    # The layers are narrow (120 wide, heads of 10): one batch per core, each op on one thread, beats
+    # The layers are narrow (120 wide, heads of 10): one batch per core, each op on one thread,
+    # beats
     # splitting every small GEMM across cores; and a single small batch (one call of align or embed)
-    # split across cores mostly waits at the thread barriers, tens of ms when another process holds a
-    # core. So the ops always run on one thread, the batches on a pool kept between calls. torch releases
+    # split across cores mostly waits at the thread barriers, tens of ms when another process holds
+    # a
+    # core. So the ops always run on one thread, the batches on a pool kept between calls. torch
+    # releases
     # the GIL inside its ops.
     torch.set_num_threads(1)
     try:
@@ -128,7 +143,8 @@ _POOL: Optional[ThreadPoolExecutor] = None
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
-    """The encoder's batch threads, started once per process (and again if the thread count grows)."""
+    """The encoder's batch threads, started once per process (and again if the thread count
+    grows)."""
     global _POOL
     if _POOL is None or _POOL._max_workers < workers:
         if _POOL is not None:
@@ -137,10 +153,18 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return _POOL
 
 
-def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
-                  batch_tokens: Optional[int] = None, max_batch: int = DEFAULT_MAX_BATCH,
-                  window: Optional[int] = None, stride: Optional[int] = None, progress=None) -> Embeddings:
-    """Embed records cleaned by ``records_from`` into one ragged block (windows past the model's limit)."""
+def embed_records(
+    model: RnaBert,
+    records: Sequence[SeqRecord],
+    *,
+    batch_tokens: Optional[int] = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    window: Optional[int] = None,
+    stride: Optional[int] = None,
+    progress=None,
+) -> Embeddings:
+    """Embed records cleaned by ``records_from`` into one ragged block (windows past the model's
+    limit)."""
     limit = model.config.max_position_embeddings
     window = limit if window is None else int(window)
     if not 1 <= window <= limit:
@@ -149,7 +173,8 @@ def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
     if not 1 <= stride <= window:
         raise ValueError(f"stride must be in 1..window={window}, got {stride}")
 
-    # records_from already cleaned, validated and warned about these sequences: map letters to ids only.
+    # records_from already cleaned, validated and warned about these sequences: map letters to ids
+    # only.
     token_ids = [token_ids_of_clean(r.seq) for r in records]
     lengths = np.array([len(t) for t in token_ids], dtype=np.int64)
     # Every sequence becomes one or more windows; a short one is a single window of itself.
@@ -158,15 +183,17 @@ def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
     for ids in token_ids:
         starts = window_starts(len(ids), window, stride)
         plans.append((len(pieces), starts))
-        pieces.extend(ids[s: s + window] for s in starts)
+        pieces.extend(ids[s : s + window] for s in starts)
 
-    encoded = encode_ids(model, pieces, batch_tokens=batch_tokens, max_batch=max_batch, progress=None)
+    encoded = encode_ids(
+        model, pieces, batch_tokens=batch_tokens, max_batch=max_batch, progress=None
+    )
 
     offsets = np.zeros(len(records) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     values = np.empty((int(offsets[-1]), model.config.hidden_size), dtype=np.float32)
     for n, ((first, starts), length) in enumerate(zip(plans, lengths)):
-        dest = values[offsets[n]: offsets[n + 1]]
+        dest = values[offsets[n] : offsets[n + 1]]
         if len(starts) == 1:
             dest[:] = encoded[first]
             continue
@@ -179,14 +206,24 @@ def embed_records(model: RnaBert, records: Sequence[SeqRecord], *,
     return Embeddings(values, offsets, [r.name for r in records], [r.seq for r in records])
 
 
-def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] = "auto", *,
-          strict: bool = False, batch_tokens: Optional[int] = None, max_batch: int = DEFAULT_MAX_BATCH,
-          window: Optional[int] = None, stride: Optional[int] = None, progress: Optional[bool] = None) -> Embeddings:
+def embed(
+    seqs,
+    model: ModelLike = None,
+    device: Union[str, torch.device, None] = "auto",
+    *,
+    strict: bool = False,
+    batch_tokens: Optional[int] = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    window: Optional[int] = None,
+    stride: Optional[int] = None,
+    progress: Optional[bool] = None,
+) -> Embeddings:
     """Per-base RNABERT embeddings of RNA sequences.
 
     Parameters
     ----------
-    seqs : str, list of str, list of (name, seq), dict, SeqRecords, a FASTA/Stockholm path, or an iterator
+    seqs : str, list of str, list of (name, seq), dict, SeqRecords, a FASTA/Stockholm path, or an
+    iterator
         Sequences (T read as U, lower case accepted, alignment gaps removed; IUPAC ambiguity codes
         become MASK with a warning, other characters are an error naming the sequence and position).
     model : RnaBert, checkpoint path, or None
@@ -199,7 +236,8 @@ def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] 
         A forward pass holds at most ``batch_tokens`` padded bases and ``max_batch`` sequences;
         sequences are sorted by length so batches pad little.
     window, stride : int, optional
-        Sequences longer than ``window`` (default: the model's 440 positions) are embedded in windows
+        Sequences longer than ``window`` (default: the model's 440 positions) are embedded in
+        windows
         ``stride`` apart (default window // 2); each base is taken from the window where it is most
         central.
     progress : bool, optional
@@ -215,11 +253,17 @@ def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] 
     bar = None
     if isinstance(seqs, Embeddings):
         raise TypeError("seqs is already an Embeddings block; pass it to the aligner directly")
-    sized = len(seqs) if hasattr(seqs, "__len__") and not isinstance(seqs, (str, bytes, os.PathLike)) else None
+    sized = (
+        len(seqs)
+        if hasattr(seqs, "__len__") and not isinstance(seqs, (str, bytes, os.PathLike))
+        else None
+    )
     if progress or (progress is None and sized is not None and sized > 2000):
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sized, unit="seq", desc="embed", smoothing=0.1, dynamic_ncols=True, delay=1.0)
+        bar = tqdm(
+            total=sized, unit="seq", desc="embed", smoothing=0.1, dynamic_ncols=True, delay=1.0
+        )
     parts = []
     try:
         records = records_from(seqs, strict=strict)
@@ -227,8 +271,17 @@ def embed(seqs, model: ModelLike = None, device: Union[str, torch.device, None] 
             chunk = list(itertools.islice(records, _CHUNK_SEQUENCES))
             if not chunk:
                 break
-            parts.append(embed_records(net, chunk, batch_tokens=batch_tokens,
-                                       max_batch=max_batch, window=window, stride=stride, progress=bar))
+            parts.append(
+                embed_records(
+                    net,
+                    chunk,
+                    batch_tokens=batch_tokens,
+                    max_batch=max_batch,
+                    window=window,
+                    stride=stride,
+                    progress=bar,
+                )
+            )
     finally:
         if bar is not None:
             bar.close()

@@ -15,9 +15,20 @@ from typing import List, Optional
 import numpy as np
 
 __all__ = [
-    "PAD", "MASK", "A", "U", "G", "C", "VOCAB", "AMBIGUOUS", "GAPS",
-    "AmbiguousBaseWarning", "InvalidSequenceError",
-    "clean_sequence", "tokenize", "detokenize",
+    "PAD",
+    "MASK",
+    "A",
+    "U",
+    "G",
+    "C",
+    "VOCAB",
+    "AMBIGUOUS",
+    "GAPS",
+    "AmbiguousBaseWarning",
+    "InvalidSequenceError",
+    "clean_sequence",
+    "tokenize",
+    "detokenize",
 ]
 
 PAD = 0
@@ -94,8 +105,9 @@ class InvalidSequenceError(ValueError):
         The offending character.
     """
 
-    def __init__(self, message: str, name: str, position: Optional[int] = None,
-                 char: Optional[str] = None):
+    def __init__(
+        self, message: str, name: str, position: Optional[int] = None, char: Optional[str] = None
+    ):
         super().__init__(message)
         self.name = name
         self.position = position
@@ -126,16 +138,21 @@ class _AmbiguityTally:
         if not self.n_sequences:
             return
         total = sum(self.counts.values())
-        detail = ", ".join(f"{letter}×{n}" for letter, n in
-                           sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        detail = ", ".join(
+            f"{letter}×{n}"
+            for letter, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
         shown = ", ".join(repr(n) for n in self.names)
         if self.n_sequences > len(self.names):
             shown += ", …"
-        message = (f"{total} ambiguous base{'s' if total != 1 else ''} ({detail}) in "
-                   f"{self.n_sequences} sequence{'s' if self.n_sequences != 1 else ''} ({shown}) "
-                   f"{verb} encoded as MASK")
-        warnings.warn(AmbiguousBaseWarning(message, self.counts, self.n_sequences),
-                      stacklevel=stacklevel)
+        message = (
+            f"{total} ambiguous base{'s' if total != 1 else ''} ({detail}) in "
+            f"{self.n_sequences} sequence{'s' if self.n_sequences != 1 else ''} ({shown}) "
+            f"{verb} encoded as MASK"
+        )
+        warnings.warn(
+            AmbiguousBaseWarning(message, self.counts, self.n_sequences), stacklevel=stacklevel
+        )
 
 
 def _clean(seq: str, name: str, strict: bool, tally: Optional[_AmbiguityTally]) -> bytes:
@@ -152,7 +169,10 @@ def _clean(seq: str, name: str, strict: bool, tally: Optional[_AmbiguityTally]) 
         char = seq[err.start]
         raise InvalidSequenceError(
             f"sequence {name!r}: invalid character {char!r} at position {err.start + 1}",
-            name, err.start + 1, char) from None
+            name,
+            err.start + 1,
+            char,
+        ) from None
     bad = raw.translate(None, _ALLOWED)
     if bad:
         # bad keeps the order of raw, so bad[0] is the first invalid byte and its first occurrence
@@ -160,7 +180,8 @@ def _clean(seq: str, name: str, strict: bool, tally: Optional[_AmbiguityTally]) 
         pos = raw.index(bad[0]) + 1
         char = chr(bad[0])
         raise InvalidSequenceError(
-            f"sequence {name!r}: invalid character {char!r} at position {pos}", name, pos, char)
+            f"sequence {name!r}: invalid character {char!r} at position {pos}", name, pos, char
+        )
     cleaned = raw.translate(_NORMALISE, _GAP_BYTES)
     if not cleaned:
         what = "is empty after removing gaps" if raw else "is empty"
@@ -172,7 +193,11 @@ def _clean(seq: str, name: str, strict: bool, tally: Optional[_AmbiguityTally]) 
             pos = raw.index(first) + 1
             raise InvalidSequenceError(
                 f"sequence {name!r}: ambiguous base {chr(first)!r} at position {pos} "
-                "(strict=True rejects IUPAC ambiguity codes)", name, pos, chr(first))
+                "(strict=True rejects IUPAC ambiguity codes)",
+                name,
+                pos,
+                chr(first),
+            )
         if tally is not None:
             tally.add(name, ambiguous)
     return cleaned
@@ -289,8 +314,9 @@ def detokenize(ids) -> str:
     bad = (arr < 0) | (arr >= len(VOCAB))
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"invalid token id {int(arr[i])} at index {i} "
-                         f"(valid ids are 0..{len(VOCAB) - 1})")
+        raise ValueError(
+            f"invalid token id {int(arr[i])} at index {i} (valid ids are 0..{len(VOCAB) - 1})"
+        )
     # MASK is written as N, the letter that most often stood there before tokenisation.
     letters = np.frombuffer(b"\0NAUGC", dtype=np.uint8)[arr]
     return letters[arr != PAD].tobytes().decode("ascii")

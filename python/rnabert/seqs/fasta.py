@@ -52,8 +52,12 @@ def _fasta_entries(handle: IO[str], label: str, duplicates: str = "error") -> It
     def finish() -> _FastaEntry:
         if not chunks:
             raise ValueError(f"{label}:{header_line}: record {name!r} has no sequence")
-        return _FastaEntry(SeqRecord(name, "".join(chunks), description), label, header_line,
-                           [len(c) for c in chunks])
+        return _FastaEntry(
+            SeqRecord(name, "".join(chunks), description),
+            label,
+            header_line,
+            [len(c) for c in chunks],
+        )
 
     try:
         for lineno, line in enumerate(handle, 1):
@@ -72,8 +76,10 @@ def _fasta_entries(handle: IO[str], label: str, duplicates: str = "error") -> It
                 chunks = []
                 if duplicates != "allow":
                     if name in first_line_of:
-                        message = (f"{label}:{lineno}: duplicate sequence id {name!r} "
-                                   f"(first at line {first_line_of[name]})")
+                        message = (
+                            f"{label}:{lineno}: duplicate sequence id {name!r} "
+                            f"(first at line {first_line_of[name]})"
+                        )
                         if duplicates == "error":
                             raise ValueError(message)
                         warnings.warn(message, stacklevel=3)
@@ -82,10 +88,14 @@ def _fasta_entries(handle: IO[str], label: str, duplicates: str = "error") -> It
             elif text[0] == ";":
                 continue  # old-style FASTA comment
             elif name is None:
-                hint = (" (this looks like Stockholm: use read_stockholm or records_from)"
-                        if text.startswith("# STOCKHOLM") else "")
-                raise ValueError(f"{label}:{lineno}: sequence data before the first '>' header"
-                                 + hint)
+                hint = (
+                    " (this looks like Stockholm: use read_stockholm or records_from)"
+                    if text.startswith("# STOCKHOLM")
+                    else ""
+                )
+                raise ValueError(
+                    f"{label}:{lineno}: sequence data before the first '>' header" + hint
+                )
             else:
                 if " " in text or "\t" in text:
                     # Some tools split sequence lines into blocks of ten; the spaces carry nothing.
@@ -145,8 +155,10 @@ def _records_for_writing(records) -> Iterator[SeqRecord]:
         else:
             raise TypeError(f"expected SeqRecord or (name, seq) pairs, got {type(item).__name__}")
         if not rec.name or any(ch.isspace() for ch in rec.name):
-            raise ValueError(f"sequence name {rec.name!r} is empty or contains whitespace; "
-                             "it would not read back as the same id")
+            raise ValueError(
+                f"sequence name {rec.name!r} is empty or contains whitespace; "
+                "it would not read back as the same id"
+            )
         if any(ch.isspace() for ch in rec.seq):
             raise ValueError(f"sequence {rec.name!r} contains whitespace")
         yield rec
@@ -157,11 +169,12 @@ def _write_wrapped(handle: IO[str], seq: str, width: Optional[int]) -> None:
         handle.write(seq + "\n")
         return
     for start in range(0, len(seq), width):
-        handle.write(seq[start:start + width] + "\n")
+        handle.write(seq[start : start + width] + "\n")
 
 
-def write_fasta(records: Iterable[SeqRecord], path_or_handle: PathOrHandle,
-                width: Optional[int] = 60) -> int:
+def write_fasta(
+    records: Iterable[SeqRecord], path_or_handle: PathOrHandle, width: Optional[int] = 60
+) -> int:
     """Write records as FASTA.
 
     Parameters
@@ -223,7 +236,8 @@ def read_aligned_fasta(source: PathOrHandle):
             elif len(rec.seq) != first[1]:
                 raise ValueError(
                     f"{label}:{entry.header_line}: inconsistent aligned lengths: {rec.name!r} has "
-                    f"{len(rec.seq)} columns but {first[0]!r} (line {first[2]}) has {first[1]}")
+                    f"{len(rec.seq)} columns but {first[0]!r} (line {first[2]}) has {first[1]}"
+                )
             names.append(rec.name)
             aligned[rec.name] = rec.seq
             lines[rec.name] = entry.header_line
@@ -242,8 +256,10 @@ def _check_aligned_chars(seq: str, name: str, entry: _FastaEntry) -> None:
         pos = seq.index(chr(bad[0]))
     except UnicodeEncodeError as err:
         pos = err.start
-    raise ValueError(f"{entry.label}:{entry.line_of(pos + 1)}: sequence {name!r}: invalid "
-                     f"character {seq[pos]!r} at column {pos + 1}")
+    raise ValueError(
+        f"{entry.label}:{entry.line_of(pos + 1)}: sequence {name!r}: invalid "
+        f"character {seq[pos]!r} at column {pos + 1}"
+    )
 
 
 def write_aligned_fasta(alignment, path_or_handle: PathOrHandle, width: Optional[int] = 60) -> int:
@@ -263,7 +279,12 @@ def write_aligned_fasta(alignment, path_or_handle: PathOrHandle, width: Optional
     int
         Number of rows written.
     """
-    rows = (SeqRecord(name, alignment.aligned[name],
-                      alignment.gs.get(name, {}).get("DE", "").replace("\n", " "))
-            for name in alignment.names)
+    rows = (
+        SeqRecord(
+            name,
+            alignment.aligned[name],
+            alignment.gs.get(name, {}).get("DE", "").replace("\n", " "),
+        )
+        for name in alignment.names
+    )
     return write_fasta(rows, path_or_handle, width)

@@ -1,9 +1,11 @@
 """Pairwise identity of aligned RNAs: the one definition that evaluation and training share.
 
-Identity of two sequences in a reference alignment = identical aligned columns / aligned columns, where
+Identity of two sequences in a reference alignment = identical aligned columns / aligned columns,
+where
 aligned columns are those in which both have a base, and an ambiguous base (token MASK) is never
 identical to anything. BRAliBase divides by the alignment length with gaps instead; ours ignores gap
-columns, so it reads a little higher on gappy pairs. Identity bins: <40, 40–55, 55–70, 70–85, >=85 %.
+columns, so it reads a little higher on gappy pairs. Identity bins: <40, 40–55, 55–70, 70–85, >=85
+%.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ def pair_identity(a, b, ref: np.ndarray) -> float:
     return 100.0 * float(np.mean((ca == cb) & (ca >= 0)))
 
 
-def identity_matrix(columns: Sequence[np.ndarray], codes: Sequence[np.ndarray], ncols: int) -> np.ndarray:
-    """All pairwise identities (percent) of aligned sequences, as :func:`pair_identity`: float64 (n, n).
+def identity_matrix(
+    columns: Sequence[np.ndarray], codes: Sequence[np.ndarray], ncols: int
+) -> np.ndarray:
+    """All pairwise identities (percent) of aligned sequences, as :func:`pair_identity`: float64 (n,
+    n).
 
     ``columns[r]`` are the alignment columns of sequence r's bases and ``codes[r]`` those bases'
     :func:`base_codes`. One-hot matrix products over the columns instead of n² reference look-ups;
@@ -61,10 +66,16 @@ def identity_matrix(columns: Sequence[np.ndarray], codes: Sequence[np.ndarray], 
     return np.where(shared > 0, 100.0 * same / np.maximum(shared, 1), -1.0)
 
 
-def alignment_identities(aln: StockholmAlignment, names: Sequence[str], seqs: Sequence) -> np.ndarray:
-    """:func:`identity_matrix` of the members ``names`` of ``aln`` (``seqs``: their letters or token ids)."""
-    return identity_matrix([aln.residue_columns(name) for name in names], [base_codes(_ids(s)) for s in seqs],
-                           aln.ncols)
+def alignment_identities(
+    aln: StockholmAlignment, names: Sequence[str], seqs: Sequence
+) -> np.ndarray:
+    """:func:`identity_matrix` of the members ``names`` of ``aln`` (``seqs``: their letters or token
+    ids)."""
+    return identity_matrix(
+        [aln.residue_columns(name) for name in names],
+        [base_codes(_ids(s)) for s in seqs],
+        aln.ncols,
+    )
 
 
 def identity_bin(identity) -> np.ndarray:
@@ -73,8 +84,10 @@ def identity_bin(identity) -> np.ndarray:
 
 
 def pairs_by_bin(ident: np.ndarray, below: Optional[float] = None) -> Dict[int, np.ndarray]:
-    """The pairs (a < b) of a pairwise identity matrix that share a column (and are below ``below`` %
-    identity, if given), per occupied identity bin: {bin index: int64 array (k, 2) in (a, b) order}."""
+    """The pairs (a < b) of a pairwise identity matrix that share a column (and are below ``below``
+    %
+    identity, if given), per occupied identity bin: {bin index: int64 array (k, 2) in (a, b)
+    order}."""
     a, b = np.triu_indices(len(ident), 1)
     keep = ident[a, b] >= 0
     if below is not None:

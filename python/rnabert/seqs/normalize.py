@@ -25,15 +25,31 @@ from typing import Iterator, List, Tuple
 import numpy as np
 
 from .alphabet import InvalidSequenceError, _AmbiguityTally, _clean, _token_ids
-from .fasta import _FastaEntry, _fasta_entries
+from .fasta import _fasta_entries, _FastaEntry
 from .record import SeqRecord
 from .stockholm import StockholmAlignment, _parse_stockholm
 from .textio import _is_handle, _reading
 
 __all__ = ["records_from", "tokenize_batch"]
 
-_PATH_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".frn", ".fas", ".fsa", ".afa", ".sto", ".stk",
-                  ".sth", ".stockholm", ".txt", ".gz", ".bz2", ".xz")
+_PATH_SUFFIXES = (
+    ".fa",
+    ".fasta",
+    ".fna",
+    ".ffn",
+    ".frn",
+    ".fas",
+    ".fsa",
+    ".afa",
+    ".sto",
+    ".stk",
+    ".sth",
+    ".stockholm",
+    ".txt",
+    ".gz",
+    ".bz2",
+    ".xz",
+)
 
 
 def _str_kind(text: str) -> str:
@@ -97,8 +113,10 @@ def _from_text_source(source) -> Iterator[tuple]:
         elif not first:
             raise ValueError(f"{label}: no sequences (the file is empty)")
         else:
-            raise ValueError(f"{label}:{len(peeked)}: cannot tell the format: expected a FASTA "
-                             "header '>' or a '# STOCKHOLM 1.0' header")
+            raise ValueError(
+                f"{label}:{len(peeked)}: cannot tell the format: expected a FASTA "
+                "header '>' or a '# STOCKHOLM 1.0' header"
+            )
 
 
 def _from_alignment(aln: StockholmAlignment) -> Iterator[tuple]:
@@ -136,10 +154,16 @@ def _raw(obj, default_name: str, origin) -> Iterator[tuple]:
     elif isinstance(obj, dict):
         for name, seq in obj.items():
             if not isinstance(name, str) or not isinstance(seq, str):
-                raise TypeError(f"a dict of sequences must map str names to str sequences, got "
-                                f"{type(name).__name__} -> {type(seq).__name__}")
-            yield name, seq, "", (f"{_where(origin)}, key {name!r}" if origin is not None
-                                  else f"key {name!r}")
+                raise TypeError(
+                    f"a dict of sequences must map str names to str sequences, got "
+                    f"{type(name).__name__} -> {type(seq).__name__}"
+                )
+            yield (
+                name,
+                seq,
+                "",
+                (f"{_where(origin)}, key {name!r}" if origin is not None else f"key {name!r}"),
+            )
     elif _is_handle(obj):
         yield from _from_text_source(obj)
     elif hasattr(obj, "seq") and hasattr(obj, "id"):
@@ -147,7 +171,7 @@ def _raw(obj, default_name: str, origin) -> Iterator[tuple]:
         name = str(obj.id)
         description = str(getattr(obj, "description", "") or "")
         if description.split(None, 1)[:1] == [name]:
-            description = description[len(name):].strip()
+            description = description[len(name) :].strip()
         yield name, str(obj.seq), description, origin
     elif isinstance(obj, (bytes, bytearray)):
         raise TypeError("sequences must be str, not bytes (decode them first)")
@@ -163,8 +187,10 @@ def _raw(obj, default_name: str, origin) -> Iterator[tuple]:
                 if len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], str):
                     yield item[0], item[1], "", i
                 else:
-                    raise TypeError(f"item {i}: expected a (name, sequence) pair of str, got a "
-                                    f"{type(item).__name__} of length {len(item)}")
+                    raise TypeError(
+                        f"item {i}: expected a (name, sequence) pair of str, got a "
+                        f"{type(item).__name__} of length {len(item)}"
+                    )
             else:
                 yield from _raw(item, f"seq{i}", i)
     else:
@@ -181,8 +207,12 @@ def _check_top_level(obj) -> None:
             raise _missing(obj)
     elif isinstance(obj, (bytes, bytearray)):
         raise TypeError("sequences must be str, not bytes (decode them first)")
-    elif not (isinstance(obj, (SeqRecord, StockholmAlignment, dict)) or _is_handle(obj)
-              or hasattr(obj, "__iter__") or (hasattr(obj, "seq") and hasattr(obj, "id"))):
+    elif not (
+        isinstance(obj, (SeqRecord, StockholmAlignment, dict))
+        or _is_handle(obj)
+        or hasattr(obj, "__iter__")
+        or (hasattr(obj, "seq") and hasattr(obj, "id"))
+    ):
         raise TypeError(f"cannot read sequences from a {type(obj).__name__}")
 
 
@@ -200,11 +230,13 @@ def _records(obj, strict: bool) -> Iterator[SeqRecord]:
                 message += " (read as a sequence: no file of that name exists)"
             raise InvalidSequenceError(message, err.name, err.position, err.char) from None
         if not isinstance(name, str) or name.split() != [name]:
-            raise ValueError(f"{_where(origin)}: sequence name {name!r} is empty or contains "
-                             "whitespace")
+            raise ValueError(
+                f"{_where(origin)}: sequence name {name!r} is empty or contains whitespace"
+            )
         if name in seen:
-            raise ValueError(f"duplicate sequence name {name!r} ({_where(seen[name])} and "
-                             f"{_where(origin)})")
+            raise ValueError(
+                f"duplicate sequence name {name!r} ({_where(seen[name])} and {_where(origin)})"
+            )
         seen[name] = origin
         yield SeqRecord(name, cleaned.decode("ascii"), description)
     tally.warn("will be")

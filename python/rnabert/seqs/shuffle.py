@@ -15,7 +15,8 @@ import numpy as np
 
 
 def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
-    """A uniformly random sequence with exactly the dinucleotide counts, first and last letter of ``seq``."""
+    """A uniformly random sequence with exactly the dinucleotide counts, first and last letter of
+    ``seq``."""
     n = len(seq)
     if n < 3:
         return seq
@@ -26,7 +27,9 @@ def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
     # Each letter but the last leaves for the last time along a random edge; the walk is Eulerian
     # exactly when those last exits form a tree rooted at the final letter (no cycle among them).
     while True:
-        last_exit = {v: edges[rng.integers(len(edges))] for v, edges in successors.items() if v != last}
+        last_exit = {
+            v: edges[rng.integers(len(edges))] for v, edges in successors.items() if v != last
+        }
         if all(_reaches(v, last, last_exit) for v in last_exit):
             break
     order: Dict[str, List[str]] = {}

@@ -58,8 +58,9 @@ class StockholmAlignment:
     _gf_lines: Optional[List[Tuple[str, str]]] = field(default=None, repr=False, compare=False)
     _source: str = field(default="", repr=False, compare=False)
     _lines: Dict[str, int] = field(default_factory=dict, repr=False, compare=False)
-    _masks: Dict[str, Tuple[str, np.ndarray]] = field(default_factory=dict, init=False, repr=False,
-                                                       compare=False)
+    _masks: Dict[str, Tuple[str, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.names is None:
@@ -76,9 +77,11 @@ class StockholmAlignment:
         ncols = self.ncols
         for name in self.names:
             if len(self.aligned[name]) != ncols:
-                raise ValueError(f"inconsistent aligned lengths: {name!r} has "
-                                 f"{len(self.aligned[name])} columns, {self.names[0]!r} has "
-                                 f"{ncols}")
+                raise ValueError(
+                    f"inconsistent aligned lengths: {name!r} has "
+                    f"{len(self.aligned[name])} columns, {self.names[0]!r} has "
+                    f"{ncols}"
+                )
         if self.names and ncols == 0:
             raise ValueError("alignment rows are empty")
         for tag, value in self.gc.items():
@@ -87,12 +90,15 @@ class StockholmAlignment:
         for name, tags in self.gr.items():
             for tag, value in tags.items():
                 if len(value) != ncols:
-                    raise ValueError(f"#=GR {name} {tag} has {len(value)} columns, "
-                                     f"the alignment {ncols}")
+                    raise ValueError(
+                        f"#=GR {name} {tag} has {len(value)} columns, the alignment {ncols}"
+                    )
 
     def __repr__(self) -> str:
-        return (f"StockholmAlignment(id={self.id!r}, accession={self.accession!r}, "
-                f"nseq={len(self.names)}, ncols={self.ncols})")
+        return (
+            f"StockholmAlignment(id={self.id!r}, accession={self.accession!r}, "
+            f"nseq={len(self.names)}, ncols={self.ncols})"
+        )
 
     def __len__(self) -> int:
         return len(self.names)
@@ -136,8 +142,10 @@ class StockholmAlignment:
             Once for the whole alignment, if any row has ambiguity codes.
         """
         tally = _AmbiguityTally()
-        out = [SeqRecord(name, self._cleaned(name, strict, tally),
-                         self.gs.get(name, {}).get("DE", "")) for name in self.names]
+        out = [
+            SeqRecord(name, self._cleaned(name, strict, tally), self.gs.get(name, {}).get("DE", ""))
+            for name in self.names
+        ]
         tally.warn("will be")
         return out
 
@@ -148,8 +156,9 @@ class StockholmAlignment:
             if not self._source:
                 raise
             where = f"{self._source}:{self._lines[name]}" if name in self._lines else self._source
-            raise InvalidSequenceError(f"{where}: {err}", err.name, err.position,
-                                       err.char) from None
+            raise InvalidSequenceError(
+                f"{where}: {err}", err.name, err.position, err.char
+            ) from None
 
     def _residue_mask(self, name: str) -> np.ndarray:
         row = self.aligned[name]
@@ -218,10 +227,14 @@ class StockholmAlignment:
         else:
             names = {n: new_name(n) for n in self.names}
         return StockholmAlignment(
-            [names[n] for n in self.names], {names[n]: self.aligned[n] for n in self.names},
-            dict(self.gf), {names.get(n, n): dict(t) for n, t in self.gs.items()}, dict(self.gc),
+            [names[n] for n in self.names],
+            {names[n]: self.aligned[n] for n in self.names},
+            dict(self.gf),
+            {names.get(n, n): dict(t) for n, t in self.gs.items()},
+            dict(self.gc),
             {names.get(n, n): dict(t) for n, t in self.gr.items()},
-            list(self._gf_lines) if self._gf_lines is not None else None)
+            list(self._gf_lines) if self._gf_lines is not None else None,
+        )
 
     def select(self, names: Iterable[str]) -> "StockholmAlignment":
         """A new alignment with some of the rows, all columns and all column annotation kept.
@@ -247,9 +260,14 @@ class StockholmAlignment:
             if gf_lines is not None:
                 gf_lines = [(t, str(len(names)) if t == "SQ" else x) for t, x in gf_lines]
         return StockholmAlignment(
-            names, {n: self.aligned[n] for n in names}, gf,
-            {n: dict(self.gs[n]) for n in names if n in self.gs}, dict(self.gc),
-            {n: dict(self.gr[n]) for n in names if n in self.gr}, gf_lines)
+            names,
+            {n: self.aligned[n] for n in names},
+            gf,
+            {n: dict(self.gs[n]) for n in names if n in self.gs},
+            dict(self.gc),
+            {n: dict(self.gr[n]) for n in names if n in self.gr},
+            gf_lines,
+        )
 
 
 class _AlignmentBuilder:
@@ -279,16 +297,22 @@ class _AlignmentBuilder:
     def row(self, key: str, value: str, lineno: int) -> None:
         """Check one per-column row against the others of its block."""
         if key in self.block_rows:
-            raise self.error(lineno, f"{key!r} appears twice in one block (lines "
-                                     f"{self.block_rows[key]} and {lineno}); blocks of an "
-                                     "interleaved alignment must be separated by a blank line")
+            raise self.error(
+                lineno,
+                f"{key!r} appears twice in one block (lines "
+                f"{self.block_rows[key]} and {lineno}); blocks of an "
+                "interleaved alignment must be separated by a blank line",
+            )
         self.block_rows[key] = lineno
         if self.block_width is None:
             self.block_width = (len(value), lineno)
         elif len(value) != self.block_width[0]:
-            raise self.error(lineno, f"inconsistent aligned lengths: {key!r} has {len(value)} "
-                                     f"columns in this block, line {self.block_width[1]} has "
-                                     f"{self.block_width[0]}")
+            raise self.error(
+                lineno,
+                f"inconsistent aligned lengths: {key!r} has {len(value)} "
+                f"columns in this block, line {self.block_width[1]} has "
+                f"{self.block_width[0]}",
+            )
 
     def sequence(self, name: str, seq: str, lineno: int) -> None:
         try:
@@ -298,8 +322,9 @@ class _AlignmentBuilder:
         if bad:
             char = bad.decode("utf-8")[0]
             column = sum(len(p) for p in self.pieces.get(name, ())) + seq.index(char) + 1
-            raise self.error(lineno, f"sequence {name!r}: invalid character {char!r} at "
-                                     f"column {column}")
+            raise self.error(
+                lineno, f"sequence {name!r}: invalid character {char!r} at column {column}"
+            )
         self.row(name, seq, lineno)
         pieces = self.pieces.get(name)
         if pieces is None:
@@ -333,14 +358,18 @@ class _AlignmentBuilder:
         elif kind == "#=GR":
             parts = line.split()
             if len(parts) != 4 or parts[0] != "#=GR":
-                raise self.error(lineno,
-                                 "#=GR line must be '#=GR <name> <tag> <per-column string>'")
+                raise self.error(
+                    lineno, "#=GR line must be '#=GR <name> <tag> <per-column string>'"
+                )
             self.row(f"#=GR {parts[1]} {parts[2]}", parts[3], lineno)
             self.gr.setdefault(parts[1], {}).setdefault(parts[2], []).append(parts[3])
             self.gr_line[(parts[1], parts[2])] = lineno
         elif line.startswith("# STOCKHOLM"):
-            raise self.error(lineno, "'# STOCKHOLM' header inside an alignment (the one started "
-                                     f"at line {self.start} has no '//' terminator)")
+            raise self.error(
+                lineno,
+                "'# STOCKHOLM' header inside an alignment (the one started "
+                f"at line {self.start} has no '//' terminator)",
+            )
         # Any other line starting with '#' is a comment.
 
     def finish(self, lineno: int) -> StockholmAlignment:
@@ -351,25 +380,32 @@ class _AlignmentBuilder:
         ncols = len(aligned[names[0]])
         for name in names:
             if len(aligned[name]) != ncols:
-                raise self.error(self.last_line[name], f"inconsistent aligned lengths: {name!r} "
-                                 f"has {len(aligned[name])} columns in all, {names[0]!r} has "
-                                 f"{ncols} (a row missing from an interleaved block?)")
+                raise self.error(
+                    self.last_line[name],
+                    f"inconsistent aligned lengths: {name!r} "
+                    f"has {len(aligned[name])} columns in all, {names[0]!r} has "
+                    f"{ncols} (a row missing from an interleaved block?)",
+                )
         gc = {tag: "".join(p) for tag, p in self.gc.items()}
         for tag, value in gc.items():
             if len(value) != ncols:
-                raise self.error(self.gc_line[tag], f"#=GC {tag} has {len(value)} columns, "
-                                                    f"the alignment {ncols}")
+                raise self.error(
+                    self.gc_line[tag], f"#=GC {tag} has {len(value)} columns, the alignment {ncols}"
+                )
         gr = {name: {tag: "".join(p) for tag, p in tags.items()} for name, tags in self.gr.items()}
         for name, tags in gr.items():
             for tag, value in tags.items():
                 if len(value) != ncols:
-                    raise self.error(self.gr_line[(name, tag)], f"#=GR {name} {tag} has "
-                                     f"{len(value)} columns, the alignment {ncols}")
+                    raise self.error(
+                        self.gr_line[(name, tag)],
+                        f"#=GR {name} {tag} has {len(value)} columns, the alignment {ncols}",
+                    )
         gf: Dict[str, str] = {}
         for tag, text in self.gf_lines:
             gf[tag] = gf[tag] + "\n" + text if tag in gf else text
-        return StockholmAlignment(names, aligned, gf, self.gs, gc, gr, self.gf_lines, self.label,
-                                  self.first_line)
+        return StockholmAlignment(
+            names, aligned, gf, self.gs, gc, gr, self.gf_lines, self.label, self.first_line
+        )
 
 
 def _parse_stockholm(handle: IO[str], label: str) -> Iterator[StockholmAlignment]:
@@ -383,19 +419,25 @@ def _parse_stockholm(handle: IO[str], label: str) -> Iterator[StockholmAlignment
                     continue
                 if text.startswith("# STOCKHOLM"):
                     if text.split() != ["#", "STOCKHOLM", "1.0"]:
-                        raise ValueError(f"{label}:{lineno}: unsupported Stockholm header {text!r} "
-                                         "(expected '# STOCKHOLM 1.0')")
+                        raise ValueError(
+                            f"{label}:{lineno}: unsupported Stockholm header {text!r} "
+                            "(expected '# STOCKHOLM 1.0')"
+                        )
                     builder = _AlignmentBuilder(label, lineno)
                 elif text.startswith(">"):
-                    raise ValueError(f"{label}:{lineno}: FASTA header before '# STOCKHOLM 1.0' "
-                                     "header (this looks like FASTA: use read_fasta, "
-                                     "read_aligned_fasta or records_from)")
+                    raise ValueError(
+                        f"{label}:{lineno}: FASTA header before '# STOCKHOLM 1.0' "
+                        "header (this looks like FASTA: use read_fasta, "
+                        "read_aligned_fasta or records_from)"
+                    )
                 elif text.startswith("#"):
-                    raise ValueError(f"{label}:{lineno}: markup line before '# STOCKHOLM 1.0' "
-                                     "header")
+                    raise ValueError(
+                        f"{label}:{lineno}: markup line before '# STOCKHOLM 1.0' header"
+                    )
                 else:
-                    raise ValueError(f"{label}:{lineno}: sequence line before '# STOCKHOLM 1.0' "
-                                     "header")
+                    raise ValueError(
+                        f"{label}:{lineno}: sequence line before '# STOCKHOLM 1.0' header"
+                    )
                 continue
             first = line[:1]
             if first == "#":
@@ -410,14 +452,18 @@ def _parse_stockholm(handle: IO[str], label: str) -> Iterator[StockholmAlignment
                 elif len(parts) == 2:
                     builder.sequence(parts[0], parts[1], lineno)
                 else:
-                    raise ValueError(f"{label}:{lineno}: a sequence line must be '<name> "
-                                     "<aligned sequence>' without spaces in either, got "
-                                     f"{len(parts)} fields")
+                    raise ValueError(
+                        f"{label}:{lineno}: a sequence line must be '<name> "
+                        "<aligned sequence>' without spaces in either, got "
+                        f"{len(parts)} fields"
+                    )
     except UnicodeDecodeError as err:
         raise _decode_error(label, lineno + 1, err) from None
     if builder is not None:
-        raise ValueError(f"{label}:{lineno}: unterminated Stockholm alignment (started at line "
-                         f"{builder.start}, no '//' before the end of the file)")
+        raise ValueError(
+            f"{label}:{lineno}: unterminated Stockholm alignment (started at line "
+            f"{builder.start}, no '//' before the end of the file)"
+        )
 
 
 def read_stockholm(source: PathOrHandle) -> Iterator[StockholmAlignment]:
@@ -461,8 +507,9 @@ def _gf_lines_for_writing(aln: StockholmAlignment) -> List[Tuple[str, str]]:
 
 def _check_token(what: str, value: str) -> None:
     if not value or any(ch.isspace() for ch in value):
-        raise ValueError(f"{what} {value!r} is empty or contains whitespace; Stockholm cannot "
-                         "hold it")
+        raise ValueError(
+            f"{what} {value!r} is empty or contains whitespace; Stockholm cannot hold it"
+        )
 
 
 def _write_one(handle: IO[str], aln: StockholmAlignment, width: Optional[int]) -> None:
@@ -478,9 +525,11 @@ def _write_one(handle: IO[str], aln: StockholmAlignment, width: Optional[int]) -
     for name, tags in aln.gr.items():
         for tag in tags:
             _check_token("#=GR tag", tag)
-    label_width = max([len(n) for n in aln.names]
-                      + [len("#=GC " + tag) for tag in aln.gc]
-                      + [len(f"#=GR {n} {t}") for n, tags in aln.gr.items() for t in tags])
+    label_width = max(
+        [len(n) for n in aln.names]
+        + [len("#=GC " + tag) for tag in aln.gc]
+        + [len(f"#=GR {n} {t}") for n, tags in aln.gr.items() for t in tags]
+    )
     if aln.gs:
         write("\n")
         gs_width = max(len(n) for n in aln.gs)
@@ -502,8 +551,11 @@ def _write_one(handle: IO[str], aln: StockholmAlignment, width: Optional[int]) -
     write("//\n")
 
 
-def write_stockholm(alignments: Union[StockholmAlignment, Iterable[StockholmAlignment]],
-                    path_or_handle: PathOrHandle, width: Optional[int] = None) -> int:
+def write_stockholm(
+    alignments: Union[StockholmAlignment, Iterable[StockholmAlignment]],
+    path_or_handle: PathOrHandle,
+    width: Optional[int] = None,
+) -> int:
     """Write one or more alignments as Stockholm.
 
     Parameters

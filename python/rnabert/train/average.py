@@ -1,9 +1,12 @@
 """Checkpoint averaging: the mean of several checkpoints' weights, as one model.
 
-    rnabert average-checkpoints RUN/snaps/step_2000.safetensors RUN/snaps/step_2250.safetensors … -o avg.safetensors
+    rnabert average-checkpoints RUN/snaps/step_2000.safetensors RUN/snaps/step_2250.safetensors … -o
+    avg.safetensors
 
-Late checkpoints of one run sit around the same basin and each is off by its last few noisy SAL steps;
-their mean (stochastic weight averaging, done after the fact) is usually better than any one of them,
+Late checkpoints of one run sit around the same basin and each is off by its last few noisy SAL
+steps;
+their mean (stochastic weight averaging, done after the fact) is usually better than any one of
+them,
 and it removes the luck of picking the checkpoint whose noise happened to suit the validation pairs.
 Only checkpoints of one architecture (and, to be meaningful, of one run) can be averaged.
 """
@@ -20,7 +23,8 @@ from ..model.checkpoint import load_model, save_model
 
 
 def average_checkpoints(paths: Sequence) -> RnaBert:
-    """A model whose every parameter and buffer is the mean of the checkpoints' (in float64, then fp32)."""
+    """A model whose every parameter and buffer is the mean of the checkpoints' (in float64, then
+    fp32)."""
     if not paths:
         raise ValueError("average_checkpoints: no checkpoints given")
     first = load_model(paths[0], device="cpu")
@@ -28,15 +32,21 @@ def average_checkpoints(paths: Sequence) -> RnaBert:
     for path in paths[1:]:
         model = load_model(path, device="cpu")
         if model.config != first.config:
-            raise ValueError(f"{path}: a different architecture from {paths[0]} ({model.config} vs {first.config})")
+            raise ValueError(
+                f"{path}: a different architecture from {paths[0]} ({model.config} vs "
+                f"{first.config})"
+            )
         for k, v in model.state_dict().items():
             sums[k] += v.double()
-    first.load_state_dict({k: (v / len(paths)).to(first.state_dict()[k].dtype) for k, v in sums.items()})
+    first.load_state_dict(
+        {k: (v / len(paths)).to(first.state_dict()[k].dtype) for k, v in sums.items()}
+    )
     return first
 
 
 def write_average(paths: Sequence, out) -> RnaBert:
-    """Average ``paths`` (:func:`average_checkpoints`) and save the model to ``out`` with its sources."""
+    """Average ``paths`` (:func:`average_checkpoints`) and save the model to ``out`` with its
+    sources."""
     model = average_checkpoints(paths)
     save_model(model, out, extra_metadata={"averaged_from": ",".join(map(str, paths))})
     return model

@@ -34,14 +34,17 @@ class Family:
 
 
 def read_families(path, max_families: Optional[int] = None) -> List[Family]:
-    """Read every family of a Stockholm file (ambiguous bases become MASK, silently: they are many)."""
+    """Read every family of a Stockholm file (ambiguous bases become MASK, silently: they are
+    many)."""
     out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AmbiguousBaseWarning)
         for k, aln in enumerate(read_stockholm(path)):
             acc = aln.accession or aln.id or f"family{k}"
             records = aln.records()
-            out.append(Family(acc, aln, list(aln.names), [token_ids_of_clean(r.seq) for r in records]))
+            out.append(
+                Family(acc, aln, list(aln.names), [token_ids_of_clean(r.seq) for r in records])
+            )
             if max_families is not None and len(out) >= max_families:
                 break
     accs = [f.accession for f in out]
@@ -50,7 +53,9 @@ def read_families(path, max_families: Optional[int] = None) -> List[Family]:
     return out
 
 
-def split_families(accessions: Sequence[str], fraction: float = 0.05, seed: int = 2022) -> List[str]:
+def split_families(
+    accessions: Sequence[str], fraction: float = 0.05, seed: int = 2022
+) -> List[str]:
     """The validation families: ``round(fraction * n)`` accessions drawn without replacement.
 
     The draw depends only on the sorted accession list and the seed, so it is reproducible.
@@ -68,7 +73,9 @@ def read_validation_file(path=None) -> List[str]:
         return [line.strip() for line in fh if line.strip() and not line.startswith("#")]
 
 
-def partition(families: Sequence[Family], validation: Iterable[str]) -> Tuple[List[Family], List[Family]]:
+def partition(
+    families: Sequence[Family], validation: Iterable[str]
+) -> Tuple[List[Family], List[Family]]:
     """(training, validation) families; raises if the two share an accession."""
     val = set(validation)
     train = [f for f in families if f.accession not in val]
@@ -93,12 +100,21 @@ class TrainingSet:
     families : list of Family
         Training families only (``forbidden`` is checked against them).
     forbidden : iterable of str
-        Validation accessions: constructing with one of them raises, and every drawn batch is checked.
+        Validation accessions: constructing with one of them raises, and every drawn batch is
+        checked.
     """
 
-    def __init__(self, families: Sequence[Family], seed: int, batch_tokens: int = 4096, sal_pairs: int = 16,
-                 max_len: int = MAX_LEN, forbidden: Iterable[str] = (), sal_candidates: int = 1,
-                 sal_below: Optional[float] = None):
+    def __init__(
+        self,
+        families: Sequence[Family],
+        seed: int,
+        batch_tokens: int = 4096,
+        sal_pairs: int = 16,
+        max_len: int = MAX_LEN,
+        forbidden: Iterable[str] = (),
+        sal_candidates: int = 1,
+        sal_below: Optional[float] = None,
+    ):
         self.families = list(families)
         self.forbidden = frozenset(forbidden)
         leaked = sorted({f.accession for f in self.families} & self.forbidden)
@@ -113,17 +129,25 @@ class TrainingSet:
             raise ValueError(f"sal_candidates must be >= 1, got {sal_candidates}")
         self.sal_candidates = int(sal_candidates)
         if sal_below is not None and self.sal_candidates > 1:
-            raise ValueError("sal_below and sal_candidates > 1 are two different pair samplers: pick one")
+            raise ValueError(
+                "sal_below and sal_candidates > 1 are two different pair samplers: pick one"
+            )
         if sal_below is not None and not 0 < sal_below <= 100:
             raise ValueError(f"sal_below is a percent identity in (0, 100], got {sal_below}")
         self.sal_below = None if sal_below is None else float(sal_below)
-        self._hard: List[Tuple[int, List[np.ndarray]]] = []  # (family index, its hard pairs per identity bin)
+        self._hard: List[
+            Tuple[int, List[np.ndarray]]
+        ] = []  # (family index, its hard pairs per identity bin)
         self.max_len = int(max_len)
         # Flat sequence index: (family, member).
-        self.seq_family = np.concatenate([np.full(len(f.ids), k) for k, f in enumerate(self.families)])
+        self.seq_family = np.concatenate(
+            [np.full(len(f.ids), k) for k, f in enumerate(self.families)]
+        )
         self.seq_member = np.concatenate([np.arange(len(f.ids)) for f in self.families])
         self.seq_len = np.array([len(x) for f in self.families for x in f.ids], dtype=np.int64)
-        self.sal_families = np.array([k for k, f in enumerate(self.families) if len(f.ids) >= 2], dtype=np.int64)
+        self.sal_families = np.array(
+            [k for k, f in enumerate(self.families) if len(f.ids) >= 2], dtype=np.int64
+        )
         if self.batch_tokens < self.max_len:
             raise ValueError(f"batch_tokens must be >= {self.max_len}, got {self.batch_tokens}")
         self._epoch_plan: Tuple[int, List[np.ndarray]] = (-1, [])
@@ -133,14 +157,17 @@ class TrainingSet:
                 if groups:  # int32: the hard pairs of all training families run to millions
                     self._hard.append((int(k), [g.astype(np.int32) for g in groups.values()]))
             if not self._hard:
-                raise ValueError(f"no training family has a pair below {self.sal_below:g} % identity")
+                raise ValueError(
+                    f"no training family has a pair below {self.sal_below:g} % identity"
+                )
 
     def __len__(self) -> int:
         return len(self.seq_len)
 
     # -- MLM ---------------------------------------------------------------------------------
     def epoch_batches(self, epoch: int) -> List[np.ndarray]:
-        """The MLM batches of one epoch: every sequence once, shuffled, grouped with similar lengths."""
+        """The MLM batches of one epoch: every sequence once, shuffled, grouped with similar
+        lengths."""
         if self._epoch_plan[0] == epoch:
             return self._epoch_plan[1]
         rng = np.random.default_rng([self.seed, _STREAM_EPOCH, epoch])
@@ -149,7 +176,7 @@ class TrainingSet:
         batches = []
         # Sort within chunks of 256 shuffled sequences: little padding, still random batches.
         for s in range(0, len(order), 256):
-            chunk = order[s:s + 256]
+            chunk = order[s : s + 256]
             chunk = chunk[np.argsort(-crop[chunk], kind="stable")]
             cur: List[int] = []
             width = 0
@@ -188,16 +215,19 @@ class TrainingSet:
         columns, so the reference stays the seed alignment's.
 
         With ``sal_candidates`` k > 1, k (family, pair) candidates are drawn that way and the least
-        identical pair is kept. Most Rfam seed pairs are > 70 % identical, where any aligner is right and the
+        identical pair is kept. Most Rfam seed pairs are > 70 % identical, where any aligner is
+        right and the
         hinge is nearly zero; low-identity pairs are where embeddings must carry the structure.
 
         With ``sal_below`` (a percent identity), the pair is drawn by identity instead: a family
         uniformly among those with pairs below ``sal_below``, one of the evaluation's identity bins
         (<40, 40–55, …) below it that the family occupies, uniformly, then a pair of that bin.
         Least-of-K favours both the extreme low end and, since its candidates come from different
-        families, the low-identity families; this spreads training evenly over the hard bins of every
+        families, the low-identity families; this spreads training evenly over the hard bins of
+        every
         family that has them, and spends no steps on pairs any aligner gets right.
-        (Measured, run G of benchmarks/TRAINING_LOG.md: with P = 55 it helps the < 40 % bin more than
+        (Measured, run G of benchmarks/TRAINING_LOG.md: with P = 55 it helps the < 40 % bin more
+        than
         least-of-4 does, the 40–55 % bin less, and costs a little from 70 % up.)
         """
         if len(self.sal_families) == 0:
@@ -205,9 +235,13 @@ class TrainingSet:
         rng = np.random.default_rng([self.seed, _STREAM_SAL, step])
         out = []
         while len(out) < self.sal_pairs:
-            fam, a, b = self._draw_pair(rng) if self.sal_below is None else self._draw_hard_pair(rng)
+            fam, a, b = (
+                self._draw_pair(rng) if self.sal_below is None else self._draw_hard_pair(rng)
+            )
             if self.sal_candidates > 1:
-                cands = [(fam, a, b)] + [self._draw_pair(rng) for _ in range(self.sal_candidates - 1)]
+                cands = [(fam, a, b)] + [
+                    self._draw_pair(rng) for _ in range(self.sal_candidates - 1)
+                ]
                 fam, a, b = min(cands, key=lambda c: member_identity(*c))
             item = pair_with_reference(fam, a, b, rng, self.max_len)
             if item is not None:
@@ -239,11 +273,16 @@ def member_identities(fam: Family) -> np.ndarray:
 
 
 def member_identity(fam: Family, a: int, b: int) -> float:
-    """Percent identity of members a and b over the seed-alignment columns where both have a base."""
-    return pair_identity(fam.ids[a], fam.ids[b], fam.alignment.reference_pairs(fam.names[a], fam.names[b]))
+    """Percent identity of members a and b over the seed-alignment columns where both have a
+    base."""
+    return pair_identity(
+        fam.ids[a], fam.ids[b], fam.alignment.reference_pairs(fam.names[a], fam.names[b])
+    )
 
 
-def pair_with_reference(fam: Family, a: int, b: int, rng: np.random.Generator, max_len: int = MAX_LEN):
+def pair_with_reference(
+    fam: Family, a: int, b: int, rng: np.random.Generator, max_len: int = MAX_LEN
+):
     """(ids_a, ids_b, reference) for members a and b, cropped at matching columns when too long.
 
     Returns None when the (cropped) pair shares no column.
@@ -273,4 +312,3 @@ def pair_with_reference(fam: Family, a: int, b: int, rng: np.random.Generator, m
     if len(ref) == 0:
         return None
     return ids_a, ids_b, np.ascontiguousarray(ref, dtype=np.int64)
-

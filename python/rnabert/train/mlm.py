@@ -1,4 +1,5 @@
-"""Masked-language-model objective: BERT masking of bases, cross-entropy on the selected positions."""
+"""Masked-language-model objective: BERT masking of bases, cross-entropy on the selected
+positions."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ SELECT_P = 0.15
 MASK_P, RANDOM_P = 0.8, 0.1  # of the selected; the remaining 10 % stay unchanged
 
 
-def mask_tokens(ids: np.ndarray, rng: np.random.Generator, select_p: float = SELECT_P) -> Tuple[np.ndarray, np.ndarray]:
+def mask_tokens(
+    ids: np.ndarray, rng: np.random.Generator, select_p: float = SELECT_P
+) -> Tuple[np.ndarray, np.ndarray]:
     """BERT masking of a padded batch of token ids.
 
     Parameters
@@ -54,11 +57,13 @@ def pad_batch(seqs: Sequence[np.ndarray]) -> np.ndarray:
     width = max(len(s) for s in seqs)
     out = np.full((len(seqs), width), PAD, dtype=np.int64)
     for k, s in enumerate(seqs):
-        out[k, :len(s)] = s
+        out[k, : len(s)] = s
     return out
 
 
-def mlm_loss(model, inputs: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def mlm_loss(
+    model, inputs: torch.Tensor, labels: torch.Tensor
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(mean cross-entropy over targets, number of correct predictions, number of targets)."""
     hidden = model(inputs, inputs != PAD)
     target = labels != IGNORE
@@ -69,7 +74,11 @@ def mlm_loss(model, inputs: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.T
     return loss, correct, target.sum()
 
 
-def batch_tensors(seqs: List[np.ndarray], rng: np.random.Generator, device) -> Tuple[torch.Tensor, torch.Tensor]:
+def batch_tensors(
+    seqs: List[np.ndarray], rng: np.random.Generator, device
+) -> Tuple[torch.Tensor, torch.Tensor]:
     inputs, labels = mask_tokens(pad_batch(seqs), rng)
-    return (torch.from_numpy(inputs).to(device, non_blocking=True),
-            torch.from_numpy(labels).to(device, non_blocking=True))
+    return (
+        torch.from_numpy(inputs).to(device, non_blocking=True),
+        torch.from_numpy(labels).to(device, non_blocking=True),
+    )

@@ -1,4 +1,5 @@
-"""Training curves (MLM loss and accuracy, SAL loss, validation F, learning rate) from metrics.jsonl to PNG."""
+"""Training curves (MLM loss and accuracy, SAL loss, validation F, learning rate) from metrics.jsonl
+to PNG."""
 
 from __future__ import annotations
 
@@ -26,8 +27,13 @@ def plot_metrics(metrics_path, png_path=None) -> Optional[pathlib.Path]:
         return None
     rows = read_metrics(metrics_path)
     png = pathlib.Path(png_path) if png_path else pathlib.Path(metrics_path).with_name("curves.png")
-    panels = [("mlm_loss", "MLM loss"), ("mlm_acc", "MLM accuracy"), ("sal_loss", "SAL hinge loss"),
-              ("val_f", "validation F"), ("lr", "learning rate")]
+    panels = [
+        ("mlm_loss", "MLM loss"),
+        ("mlm_acc", "MLM accuracy"),
+        ("sal_loss", "SAL hinge loss"),
+        ("val_f", "validation F"),
+        ("lr", "learning rate"),
+    ]
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
     for ax, (key, title) in zip(axes, panels):
         pts = [(r["step"], r[key]) for r in rows if r.get(key) is not None]

@@ -32,13 +32,21 @@ GAP_OPEN = 1.0
 GAP_EXTEND = 0.1
 
 
-def path_gap_costs(path: np.ndarray, offsets: np.ndarray, len_a, len_b, gap_open: float = GAP_OPEN,
-                   gap_extend: float = GAP_EXTEND) -> np.ndarray:
+def path_gap_costs(
+    path: np.ndarray,
+    offsets: np.ndarray,
+    len_a,
+    len_b,
+    gap_open: float = GAP_OPEN,
+    gap_extend: float = GAP_EXTEND,
+) -> np.ndarray:
     """Gap cost of each global alignment given by its aligned pairs.
 
     Between consecutive aligned pairs (and before the first / after the last, end gaps counting as
-    in global mode), ``di`` unaligned bases of A and ``dj`` of B cost ``open + di·extend`` (if di > 0)
-    plus ``open + dj·extend`` (if dj > 0): the cheapest way to place them, which is what the DP does.
+    in global mode), ``di`` unaligned bases of A and ``dj`` of B cost ``open + di·extend`` (if di >
+    0)
+    plus ``open + dj·extend`` (if dj > 0): the cheapest way to place them, which is what the DP
+    does.
 
     Parameters
     ----------
@@ -75,18 +83,24 @@ def path_gap_costs(path: np.ndarray, offsets: np.ndarray, len_a, len_b, gap_open
     keep = keep[1:]
     seg_pid = np.repeat(np.arange(m), n + 2)[1:][keep]
     di, dj = di[keep], dj[keep]
-    cost = np.where(di > 0, gap_open + gap_extend * di, 0.0) + np.where(dj > 0, gap_open + gap_extend * dj, 0.0)
+    cost = np.where(di > 0, gap_open + gap_extend * di, 0.0) + np.where(
+        dj > 0, gap_open + gap_extend * dj, 0.0
+    )
     return np.bincount(seg_pid, weights=cost, minlength=m)
 
 
-def margin_delta(path, offsets, ref_path, ref_offsets, fp_margin: float = FP_MARGIN,
-                 fn_margin: float = FN_MARGIN) -> np.ndarray:
-    """Δ(A, A*) = fp · #(pairs of A not in A*) + fn · #(pairs of A* not in A), per alignment (float64)."""
+def margin_delta(
+    path, offsets, ref_path, ref_offsets, fp_margin: float = FP_MARGIN, fn_margin: float = FN_MARGIN
+) -> np.ndarray:
+    """Δ(A, A*) = fp · #(pairs of A not in A*) + fn · #(pairs of A* not in A), per alignment
+    (float64)."""
     tp = true_positives(path, offsets, ref_path, ref_offsets)
     return fp_margin * (np.diff(offsets) - tp) + fn_margin * (np.diff(ref_offsets) - tp)
 
 
-def _gathered_scores(ua: torch.Tensor, ub: torch.Tensor, path: np.ndarray, offsets: np.ndarray) -> torch.Tensor:
+def _gathered_scores(
+    ua: torch.Tensor, ub: torch.Tensor, path: np.ndarray, offsets: np.ndarray
+) -> torch.Tensor:
     """Σ of cos(a_i, b_j) over each alignment's pairs, differentiable: shape (m,)."""
     m = len(offsets) - 1
     pid = torch.from_numpy(np.repeat(np.arange(m), np.diff(offsets))).to(ua.device)
@@ -103,15 +117,26 @@ class SalResult:
     loss: torch.Tensor
     per_pair: np.ndarray  # hinge values, float64 (m,)
     engine_scores: np.ndarray  # max_A [score(A) + Δ], from the DP, float32 (m,)
-    rebuilt_scores: np.ndarray  # score(Â) + Δ(Â, A*), rebuilt here: equals engine_scores up to rounding
+    rebuilt_scores: (
+        np.ndarray
+    )  # score(Â) + Δ(Â, A*), rebuilt here: equals engine_scores up to rounding
     path: np.ndarray
     path_offsets: np.ndarray
 
 
-def sal_loss(emb_a: torch.Tensor, emb_b: torch.Tensor, len_a: Sequence[int], len_b: Sequence[int],
-             refs: Sequence[np.ndarray], *, fp_margin: float = FP_MARGIN, fn_margin: float = FN_MARGIN,
-             gap_open: float = GAP_OPEN, gap_extend: float = GAP_EXTEND,
-             threads: Optional[int] = None) -> SalResult:
+def sal_loss(
+    emb_a: torch.Tensor,
+    emb_b: torch.Tensor,
+    len_a: Sequence[int],
+    len_b: Sequence[int],
+    refs: Sequence[np.ndarray],
+    *,
+    fp_margin: float = FP_MARGIN,
+    fn_margin: float = FN_MARGIN,
+    gap_open: float = GAP_OPEN,
+    gap_extend: float = GAP_EXTEND,
+    threads: Optional[int] = None,
+) -> SalResult:
     """The structured hinge loss of a batch of pairs.
 
     Parameters
@@ -136,19 +161,32 @@ def sal_loss(emb_a: torch.Tensor, emb_b: torch.Tensor, len_a: Sequence[int], len
     ub = F.normalize(emb_b, dim=-1)
     with torch.no_grad():
         full = torch.bmm(ua, ub.transpose(1, 2)).float().cpu().numpy()
-    mats: List[np.ndarray] = [full[p, :la[p], :lb[p]] for p in range(m)]
+    mats: List[np.ndarray] = [full[p, : la[p], : lb[p]] for p in range(m)]
     params = AlignParams(mode="global", gap_open=gap_open, gap_extend=gap_extend)
-    engine_scores, offs, path = align_score_matrices(mats, params, reference=list(refs), fp_margin=fp_margin,
-                                                     fn_margin=fn_margin, threads=threads)
+    engine_scores, offs, path = align_score_matrices(
+        mats,
+        params,
+        reference=list(refs),
+        fp_margin=fp_margin,
+        fn_margin=fn_margin,
+        threads=threads,
+    )
     path = np.asarray(path, dtype=np.int64)
     ref_path, ref_offs = concat_pairs(refs)
-    const_hat = margin_delta(path, offs, ref_path, ref_offs, fp_margin, fn_margin) - \
-        path_gap_costs(path, offs, la, lb, gap_open, gap_extend)
+    const_hat = margin_delta(path, offs, ref_path, ref_offs, fp_margin, fn_margin) - path_gap_costs(
+        path, offs, la, lb, gap_open, gap_extend
+    )
     const_ref = -path_gap_costs(ref_path, ref_offs, la, lb, gap_open, gap_extend)
     s_hat = _gathered_scores(ua, ub, path, offs)
     s_ref = _gathered_scores(ua, ub, ref_path, ref_offs)
     dev, dt = s_hat.device, s_hat.dtype
     hat = s_hat + torch.as_tensor(const_hat, dtype=dt, device=dev)
     per_pair = hat - (s_ref + torch.as_tensor(const_ref, dtype=dt, device=dev))
-    return SalResult(per_pair.mean(), per_pair.detach().double().cpu().numpy(), engine_scores,
-                     hat.detach().double().cpu().numpy(), path, offs)
+    return SalResult(
+        per_pair.mean(),
+        per_pair.detach().double().cpu().numpy(),
+        engine_scores,
+        hat.detach().double().cpu().numpy(),
+        path,
+        offs,
+    )

@@ -3,8 +3,10 @@
     rnabert ship-weights runs/<run>/best/model.safetensors
 
 writes ``python/rnabert/weights/rnabert_rfam.safetensors`` (+ ``config.json``) and
-``rnabert_rfam.json`` (sha256 of the file and the per-base embeddings of a few fixed sequences), which
-``tests/test_weights.py`` checks, so an accidental change of the shipped model cannot pass unnoticed.
+``rnabert_rfam.json`` (sha256 of the file and the per-base embeddings of a few fixed sequences),
+which
+``tests/test_weights.py`` checks, so an accidental change of the shipped model cannot pass
+unnoticed.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ def ship(source, extra_metadata=None) -> dict:
         "file": DEFAULT_WEIGHTS.name,
         "sha256": sha256(DEFAULT_WEIGHTS),
         "source": str(source),
-        "probes": {name: {"sequence": seq, "embedding": emb[i].tolist()}
-                   for i, (name, seq) in enumerate(PROBES.items())},
+        "probes": {
+            name: {"sequence": seq, "embedding": emb[i].tolist()}
+            for i, (name, seq) in enumerate(PROBES.items())
+        },
     }
     RECORD.write_text(json.dumps(record) + "\n")
     return record

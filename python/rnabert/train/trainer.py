@@ -2,7 +2,8 @@
 
 A run directory holds ``model.safetensors`` (+ ``config.json``), ``state.pt`` (optimizer, step, data
 cursor, RNG states: tensors and plain Python values only, read back with ``weights_only=True``),
-``metrics.jsonl`` (one JSON object per logged step), ``train_config.json`` and ``best/`` (the weights
+``metrics.jsonl`` (one JSON object per logged step), ``train_config.json`` and ``best/`` (the
+weights
 with the best validation F so far).
 """
 
@@ -25,12 +26,11 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import torch
 
-from ..model.bert import RnaBert, new_model
-from ..model.checkpoint import load_model, save_model
-from ..model.config import RnaBertConfig
-from . import data as data_mod
 from ..evaluate.alignment import model_f
 from ..evaluate.pairs import sample_pairs
+from ..model.bert import RnaBert, new_model
+from ..model.checkpoint import load_model, save_model
+from . import data as data_mod
 from .mlm import batch_tensors, mlm_loss, pad_batch
 from .sal import FN_MARGIN, FP_MARGIN, GAP_EXTEND, GAP_OPEN, sal_loss
 
@@ -43,7 +43,8 @@ class TrainConfig:
     """Everything that defines a training run (saved in the run directory as ``train_config.json``).
 
     Schedules: ``"mixed"`` takes an MLM batch and a SAL batch every step (losses weighted by
-    ``mlm_weight`` and ``sal_weight``) for ``steps`` steps; ``"sequential"`` is the original's order,
+    ``mlm_weight`` and ``sal_weight``) for ``steps`` steps; ``"sequential"`` is the original's
+    order,
     ``mlm_steps`` MLM-only steps then ``sal_steps`` SAL-only steps, each phase with its own warm-up
     and decay. ``stop_at`` ends this session after that many steps (with a checkpoint) without
     changing the schedule, so a run can be split over sessions and ``resume``d exactly.
@@ -60,17 +61,22 @@ class TrainConfig:
     batch_tokens: int = 4096
     sal_pairs: int = 16
     sal_candidates: int = 1  # SAL keeps the least identical of this many member pairs per family
-    sal_below: Optional[float] = None  # SAL draws a pair from a random identity bin below this % (TrainingSet)
+    sal_below: Optional[float] = (
+        None  # SAL draws a pair from a random identity bin below this % (TrainingSet)
+    )
     lr: float = 5e-4
     weight_decay: float = 0.01
     warmup: float = 0.05  # fraction of a phase's steps (< 1) or a number of steps (>= 1)
     clip: float = 1.0
-    ema: float = 0.0  # > 0: keep an exponential moving average of the weights with this decay (validated, shipped)
+    # > 0: keep an exponential moving average of the weights with this decay (validated, shipped)
+    ema: float = 0.0
     seed: int = 0
     device: str = "auto"
     eval_every: int = 500
     eval_pairs: int = 300
-    eval_per_bin: Optional[int] = None  # identity-stratified validation: up to N pairs per family and bin
+    eval_per_bin: Optional[int] = (
+        None  # identity-stratified validation: up to N pairs per family and bin
+    )
     checkpoint_every: int = 1000
     log_every: int = 10
     max_families: Optional[int] = None
@@ -103,7 +109,8 @@ class TrainConfig:
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
-    """Linear warm-up then linear decay to 0, over the whole run (mixed) or each phase (sequential)."""
+    """Linear warm-up then linear decay to 0, over the whole run (mixed) or each phase
+    (sequential)."""
     if config.schedule == "sequential" and step >= config.mlm_steps:
         step, length = step - config.mlm_steps, config.sal_steps
     elif config.schedule == "sequential":
@@ -128,8 +135,13 @@ def _optimizer(model: RnaBert, config: TrainConfig) -> torch.optim.AdamW:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         (no_decay if p.dim() < 2 or "LayerNorm" in name else decay).append(p)
-    return torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+    return torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": config.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=config.lr,
+    )
 
 
 def _seed_everything(seed: int) -> None:
@@ -153,9 +165,14 @@ def _rng_states() -> Dict[str, Any]:
 
 def _set_rng_states(s: Dict[str, Any]) -> None:
     torch.set_rng_state(s["torch"])
-    np.random.set_state({"bit_generator": "MT19937",
-                         "state": {"key": s["numpy_key"].numpy().astype(np.uint32), "pos": s["numpy_pos"]},
-                         "has_gauss": 0, "gauss": 0.0})
+    np.random.set_state(
+        {
+            "bit_generator": "MT19937",
+            "state": {"key": s["numpy_key"].numpy().astype(np.uint32), "pos": s["numpy_pos"]},
+            "has_gauss": 0,
+            "gauss": 0.0,
+        }
+    )
     py = s["python"]
     random.setstate((py[0], tuple(py[1]), py[2]))
     if "cuda" in s and torch.cuda.is_available():
@@ -168,31 +185,48 @@ def _atomic_save_model(model: RnaBert, path: pathlib.Path, meta: Dict[str, str])
     os.replace(tmp, path)
 
 
-def save_checkpoint(run_dir: pathlib.Path, model: RnaBert, opt, cursor: Dict[str, Any], config: TrainConfig,
-                    ema_model: Optional[RnaBert] = None) -> None:
+def save_checkpoint(
+    run_dir: pathlib.Path,
+    model: RnaBert,
+    opt,
+    cursor: Dict[str, Any],
+    config: TrainConfig,
+    ema_model: Optional[RnaBert] = None,
+) -> None:
     """Write model.safetensors (and ema/model.safetensors) then state.pt, each atomically (a crash
     leaves the previous set)."""
     step = int(cursor["step"])
     _atomic_save_model(model, run_dir / "model.safetensors", {"step": str(step)})
-    state = {"format": STATE_FORMAT, **cursor, "optimizer": opt.state_dict(), "rng": _rng_states(),
-             "config": dataclasses.asdict(config)}
+    state = {
+        "format": STATE_FORMAT,
+        **cursor,
+        "optimizer": opt.state_dict(),
+        "rng": _rng_states(),
+        "config": dataclasses.asdict(config),
+    }
     if ema_model is not None:
         (run_dir / "ema").mkdir(exist_ok=True)
-        _atomic_save_model(ema_model, run_dir / "ema" / "model.safetensors", {"step": str(step),
-                                                                              "ema": str(config.ema)})
+        _atomic_save_model(
+            ema_model,
+            run_dir / "ema" / "model.safetensors",
+            {"step": str(step), "ema": str(config.ema)},
+        )
     tmp = run_dir / "state.pt.tmp"
     torch.save(state, tmp)
     os.replace(tmp, run_dir / "state.pt")
 
 
 def _load_weights_of_step(path: pathlib.Path, step: int, into: RnaBert) -> None:
-    """Load a checkpoint's weights into ``into``, refusing a file written at another step than state.pt."""
+    """Load a checkpoint's weights into ``into``, refusing a file written at another step than
+    state.pt."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as fh:
         file_step = (fh.metadata() or {}).get("step")
     if file_step != str(step):
-        raise ValueError(f"{path} (step {file_step}) and state.pt (step {step}) are from different checkpoints")
+        raise ValueError(
+            f"{path} (step {file_step}) and state.pt (step {step}) are from different checkpoints"
+        )
     into.load_state_dict(load_model(path).state_dict())
 
 
@@ -204,13 +238,20 @@ def _truncate_metrics(path: pathlib.Path, step: int) -> None:
     """Drop lines logged after the checkpoint a resumed run starts from."""
     if not path.exists():
         return
-    keep = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    keep = [
+        line
+        for line in path.read_text().splitlines()
+        if line.strip() and json.loads(line)["step"] <= step
+    ]
     path.write_text("".join(line + "\n" for line in keep))
 
 
-def encode_bucketed(model, seqs: List[np.ndarray], batch_tokens: int, device, autocast) -> torch.Tensor:
+def encode_bucketed(
+    model, seqs: List[np.ndarray], batch_tokens: int, device, autocast
+) -> torch.Tensor:
     """Hidden states of ``seqs``, shape (n, max L, D), computed in length-sorted chunks of at most
-    ``batch_tokens`` padded bases: a SAL batch mixes lengths of 30 to 440, and one padded forward pass
+    ``batch_tokens`` padded bases: a SAL batch mixes lengths of 30 to 440, and one padded forward
+    pass
     would spend most of its work on padding."""
     lengths = np.array([len(x) for x in seqs])
     order = np.argsort(-lengths, kind="stable")
@@ -240,13 +281,23 @@ def _sal_step(model, ts: data_mod.TrainingSet, step: int, config: TrainConfig, d
     hidden = encode_bucketed(model, seqs, config.batch_tokens, device, autocast)
     la = [len(a) for a, _, _ in pairs]
     lb = [len(b) for _, b, _ in pairs]
-    return sal_loss(hidden[0::2], hidden[1::2], la, lb, [r for _, _, r in pairs], fp_margin=config.fp_margin,
-                    fn_margin=config.fn_margin, gap_open=config.gap_open, gap_extend=config.gap_extend,
-                    threads=config.threads)
+    return sal_loss(
+        hidden[0::2],
+        hidden[1::2],
+        la,
+        lb,
+        [r for _, _, r in pairs],
+        fp_margin=config.fp_margin,
+        fn_margin=config.fn_margin,
+        gap_open=config.gap_open,
+        gap_extend=config.gap_extend,
+        threads=config.threads,
+    )
 
 
 class _InterruptFlag:
-    """First Ctrl-C asks the loop to stop after the current step and checkpoint; a second one aborts."""
+    """First Ctrl-C asks the loop to stop after the current step and checkpoint; a second one
+    aborts."""
 
     def __init__(self):
         self.set = False
@@ -261,7 +312,10 @@ class _InterruptFlag:
         if self.set:
             raise KeyboardInterrupt
         self.set = True
-        print("\ninterrupt: finishing this step and writing a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+        print(
+            "\ninterrupt: finishing this step and writing a checkpoint (Ctrl-C again to abort)",
+            file=sys.stderr,
+        )
 
     def __exit__(self, *exc):
         if self._old is not None:
@@ -277,14 +331,26 @@ def prepare_data(config: TrainConfig):
         rng = np.random.default_rng([config.seed, 99])
         pick = np.sort(rng.choice(len(train_fams), size=config.max_families, replace=False))
         train_fams = [train_fams[k] for k in pick]
-    ts = data_mod.TrainingSet(train_fams, config.seed, config.batch_tokens, config.sal_pairs, forbidden=val_acc,
-                                  sal_candidates=config.sal_candidates, sal_below=config.sal_below)
+    ts = data_mod.TrainingSet(
+        train_fams,
+        config.seed,
+        config.batch_tokens,
+        config.sal_pairs,
+        forbidden=val_acc,
+        sal_candidates=config.sal_candidates,
+        sal_below=config.sal_below,
+    )
     val_pairs = None
     if val_fams and config.eval_every:
         per_family = max(2, config.eval_pairs // len(val_fams) + 1)
-        val_pairs = sample_pairs([f.alignment for f in val_fams], pairs_per_family=per_family,
-                                 max_pairs=config.eval_pairs, seed=config.seed, max_len=data_mod.MAX_LEN,
-                                 per_bin=config.eval_per_bin)
+        val_pairs = sample_pairs(
+            [f.alignment for f in val_fams],
+            pairs_per_family=per_family,
+            max_pairs=config.eval_pairs,
+            seed=config.seed,
+            max_len=data_mod.MAX_LEN,
+            per_bin=config.eval_per_bin,
+        )
     return ts, val_pairs, val_acc
 
 
@@ -310,6 +376,7 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     device = torch.device(resolve_device(config.device))
     if device.type == "cuda":
+
         def autocast():
             return torch.autocast("cuda", dtype=torch.bfloat16)
     else:
@@ -322,14 +389,34 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"{state_path}: not an rnabert training state")
         saved = TrainConfig(**state["config"])
-        for key in ("data", "steps", "schedule", "mlm_steps", "sal_steps", "seed", "batch_tokens", "sal_pairs",
-                    "sal_candidates", "lr", "max_families", "validation_file", "mlm_weight", "sal_weight", "warmup",
-                    "ema", "sal_below"):
+        for key in (
+            "data",
+            "steps",
+            "schedule",
+            "mlm_steps",
+            "sal_steps",
+            "seed",
+            "batch_tokens",
+            "sal_pairs",
+            "sal_candidates",
+            "lr",
+            "max_families",
+            "validation_file",
+            "mlm_weight",
+            "sal_weight",
+            "warmup",
+            "ema",
+            "sal_below",
+        ):
             if getattr(saved, key) != getattr(config, key):
-                raise ValueError(f"--resume: {key} was {getattr(saved, key)!r} in {run_dir}, "
-                                 f"now {getattr(config, key)!r}")
+                raise ValueError(
+                    f"--resume: {key} was {getattr(saved, key)!r} in {run_dir}, "
+                    f"now {getattr(config, key)!r}"
+                )
     elif config.resume is False and state_path.exists():
-        raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, or another --out")
+        raise ValueError(
+            f"{run_dir} already holds a run: pass --resume to continue it, or another --out"
+        )
     else:
         state = None
 
@@ -340,7 +427,8 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         model.load_state_dict(load_model(config.init).state_dict())
     model.to(device).train()
     opt = _optimizer(model, config)
-    # The averaged weights are what validation sees and best/ keeps: single SAL checkpoints are noisy
+    # The averaged weights are what validation sees and best/ keeps: single SAL checkpoints are
+    # noisy
     # (the low-identity bins move by ±0.02 F between neighbouring checkpoints).
     ema_model = copy.deepcopy(model).eval().requires_grad_(False) if config.ema > 0 else None
     cursor = {"step": 0, "epoch": 0, "batch_index": 0, "elapsed": 0.0, "best_val_f": -1.0}
@@ -354,18 +442,34 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         _truncate_metrics(metrics_path, cursor["step"])
     else:
         metrics_path.write_text("")
-    (run_dir / "train_config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2) + "\n")
+    (run_dir / "train_config.json").write_text(
+        json.dumps(dataclasses.asdict(config), indent=2) + "\n"
+    )
 
     total = config.total_steps
     end = total if config.stop_at is None else min(total, int(config.stop_at))
     start = int(cursor["step"])
     t_start = time.perf_counter() - float(cursor["elapsed"])
-    acc = {"mlm_loss": 0.0, "mlm_correct": 0, "mlm_n": 0, "mlm_steps": 0, "sal_loss": 0.0, "sal_steps": 0}
+    acc = {
+        "mlm_loss": 0.0,
+        "mlm_correct": 0,
+        "mlm_n": 0,
+        "mlm_steps": 0,
+        "sal_loss": 0.0,
+        "sal_steps": 0,
+    }
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=end, initial=start, desc="train", unit="step", dynamic_ncols=True,
-               disable=not config.progress, smoothing=0.05)
+    bar = tqdm(
+        total=end,
+        initial=start,
+        desc="train",
+        unit="step",
+        dynamic_ncols=True,
+        disable=not config.progress,
+        smoothing=0.05,
+    )
     log = open(metrics_path, "a")
 
     def write(entry):
@@ -379,13 +483,25 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         if f > cursor["best_val_f"]:
             cursor["best_val_f"] = f
             (run_dir / "best").mkdir(exist_ok=True)
-            _atomic_save_model(judged, run_dir / "best" / "model.safetensors", {"step": str(cursor["step"]),
-                                                                                 "val_f": f"{f:.6f}"})
+            _atomic_save_model(
+                judged,
+                run_dir / "best" / "model.safetensors",
+                {"step": str(cursor["step"]), "val_f": f"{f:.6f}"},
+            )
         return f
 
     if start == 0 and val_pairs is not None and len(val_pairs):
-        write({"step": 0, "mlm_loss": None, "mlm_acc": None, "sal_loss": None, "lr": 0.0,
-               "val_f": evaluate_now(), "elapsed": 0.0})
+        write(
+            {
+                "step": 0,
+                "mlm_loss": None,
+                "mlm_acc": None,
+                "sal_loss": None,
+                "lr": 0.0,
+                "val_f": evaluate_now(),
+                "elapsed": 0.0,
+            }
+        )
 
     interrupted = False
     try:
@@ -412,7 +528,9 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
                     acc["mlm_steps"] += 1
                 if do_sal:
                     res = _sal_step(model, ts, step, config, device, autocast)
-                    (res.loss * (config.sal_weight if config.schedule == "mixed" else 1.0)).backward()
+                    (
+                        res.loss * (config.sal_weight if config.schedule == "mixed" else 1.0)
+                    ).backward()
                     acc["sal_loss"] += float(res.per_pair.mean())
                     acc["sal_steps"] += 1
                 if config.clip:
@@ -425,18 +543,38 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
                 cursor["step"] = step + 1
                 cursor["elapsed"] = time.perf_counter() - t_start
                 done = step + 1
-                is_eval = bool(config.eval_every) and val_pairs is not None and len(val_pairs) > 0 and \
-                    (done % config.eval_every == 0 or done == total)
+                is_eval = (
+                    bool(config.eval_every)
+                    and val_pairs is not None
+                    and len(val_pairs) > 0
+                    and (done % config.eval_every == 0 or done == total)
+                )
                 if done % config.log_every == 0 or is_eval or done == end or flag.set:
-                    entry = {"step": done,
-                             "mlm_loss": acc["mlm_loss"] / acc["mlm_steps"] if acc["mlm_steps"] else None,
-                             "mlm_acc": acc["mlm_correct"] / acc["mlm_n"] if acc["mlm_n"] else None,
-                             "sal_loss": acc["sal_loss"] / acc["sal_steps"] if acc["sal_steps"] else None,
-                             "lr": lr, "val_f": evaluate_now() if is_eval else None,
-                             "elapsed": round(time.perf_counter() - t_start, 3)}
+                    entry = {
+                        "step": done,
+                        "mlm_loss": acc["mlm_loss"] / acc["mlm_steps"]
+                        if acc["mlm_steps"]
+                        else None,
+                        "mlm_acc": acc["mlm_correct"] / acc["mlm_n"] if acc["mlm_n"] else None,
+                        "sal_loss": acc["sal_loss"] / acc["sal_steps"]
+                        if acc["sal_steps"]
+                        else None,
+                        "lr": lr,
+                        "val_f": evaluate_now() if is_eval else None,
+                        "elapsed": round(time.perf_counter() - t_start, 3),
+                    }
                     write(entry)
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in (("mlm", entry["mlm_loss"]), ("sal", entry["sal_loss"]),
-                                                                 ("F", entry["val_f"])) if v is not None})
+                    bar.set_postfix(
+                        {
+                            k: f"{v:.3f}"
+                            for k, v in (
+                                ("mlm", entry["mlm_loss"]),
+                                ("sal", entry["sal_loss"]),
+                                ("F", entry["val_f"]),
+                            )
+                            if v is not None
+                        }
+                    )
                     acc = dict.fromkeys(acc, 0)
                     acc["mlm_loss"] = acc["sal_loss"] = 0.0
                 bar.update(1)
@@ -453,13 +591,22 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
     # skips this and leaves the last periodic checkpoint.
     save_checkpoint(run_dir, model, opt, cursor, config, ema_model)
     if interrupted:
-        print(f"checkpoint written at step {cursor['step']} in {run_dir} (continue with --resume)", file=sys.stderr)
+        print(
+            f"checkpoint written at step {cursor['step']} in {run_dir} (continue with --resume)",
+            file=sys.stderr,
+        )
     try:
         from .plot import plot_metrics
 
         plot_metrics(metrics_path, run_dir / "curves.png")
     except Exception:  # plotting is a convenience, never a failure of the run
         pass
-    return {"step": int(cursor["step"]), "total_steps": total, "interrupted": interrupted,
-            "best_val_f": cursor["best_val_f"], "run_dir": str(run_dir), "metrics": str(metrics_path),
-            "elapsed": cursor["elapsed"]}
+    return {
+        "step": int(cursor["step"]),
+        "total_steps": total,
+        "interrupted": interrupted,
+        "best_val_f": cursor["best_val_f"],
+        "run_dir": str(run_dir),
+        "metrics": str(metrics_path),
+        "elapsed": cursor["elapsed"],
+    }
