@@ -37,8 +37,8 @@ PairsArgs<SeqSet> pairs_args(const py::array& values, const py::array& offsets, 
 
 // score_pairs and soft_align_scores take the same arguments and return one float per pair; only the
 // kernel differs.
-using PairScoreKernel = void (*)(const SeqSet&, const SeqSet&, const int64_t*, int64_t, const EngineParams&, int,
-                                 int, float*);
+using PairScoreKernel = void (*)(const SeqSet&, const SeqSet&, const int64_t*, int64_t, const EngineParams&, int, int,
+                                 float*);
 
 auto pair_scores(PairScoreKernel kernel) {
   return [kernel](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
@@ -55,9 +55,10 @@ auto pair_scores(PairScoreKernel kernel) {
   };
 }
 
-#define PAIR_ARGS                                                                                              \
-  py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(), \
-      py::arg("target_offsets") = py::none(), py::arg("threads") = 0, py::arg("simd") = -1
+#define PAIR_ARGS                                                                                            \
+  py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"),                                \
+      py::arg("target_values") = py::none(), py::arg("target_offsets") = py::none(), py::arg("threads") = 0, \
+      py::arg("simd") = -1
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "rnabert CPU engine (C++17): fused embedding similarity and affine-gap dynamic programming";
@@ -87,8 +88,8 @@ PYBIND11_MODULE(_core, m) {
         "Score-only alignment of pairs (i, j): float32 [m]. values must be unit rows.");
   m.def(
       "align_pairs",
-      [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
-         py::object toffsets, int threads, int simd) {
+      [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues, py::object toffsets,
+         int threads, int simd) {
         const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
         const EngineParams p = make_params(params);
         Paths res;
@@ -140,7 +141,7 @@ PYBIND11_MODULE(_core, m) {
         {
           py::gil_scoped_release nogil;
           res = align_score_matrices(x.mats, x.rows, x.cols, x.refs, x.nref, p.scoring, fp_margin, fn_margin, traceback,
-                               threads, simd);
+                                     threads, simd);
         }
         return paths_to_numpy(std::move(res));
       },

@@ -17,10 +17,10 @@
 #include <utility>
 
 #include "dp_kernel.h"
-#include "similarity.h"
 #include "engine.h"
-#include "parallel.h"
 #include "engine_common.h"
+#include "parallel.h"
+#include "similarity.h"
 
 namespace rnabert {
 
@@ -56,9 +56,9 @@ void mat_fill(void* ctx, int i0, int rows, float* out, int64_t ldo) {
 }  // namespace
 
 Paths align_score_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
-                     const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
-                     const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin,
-                     float fn_margin, bool traceback, int threads, int simd) {
+                           const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
+                           const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin,
+                           float fn_margin, bool traceback, int threads, int simd) {
   const int64_t m = (int64_t)mats.size();
   const bool margins = fp_margin != 0.0f || fn_margin != 0.0f;
   // Reference pairs grouped by row (sorted, duplicates removed), per matrix.

@@ -95,8 +95,7 @@ inline int strip_lanes(SimdLevel level) { return level == kAvx512 ? 16 : level =
 
 // One problem on the kernel of `level`. ld: the row stride `fill` writes with (>= L2).
 template <bool kTrace>
-DpEnd dp_run(int L1, int L2, const dp::Scoring& sc, SimdLevel level, StripFill fill, void* ctx, int64_t ld,
-             DpWork& w) {
+DpEnd dp_run(int L1, int L2, const dp::Scoring& sc, SimdLevel level, StripFill fill, void* ctx, int64_t ld, DpWork& w) {
   const int lanes = strip_lanes(level);
   w.lanes = kTrace ? lanes : w.lanes;
   if (lanes == 0) return dp_rows<kTrace>(L1, L2, sc, fill, ctx, ld, w);
@@ -118,9 +117,21 @@ DpEnd dp_run(int L1, int L2, const dp::Scoring& sc, SimdLevel level, StripFill f
     const int64_t need = (int64_t)((L1 + lanes - 1) / lanes) * (L2 + lanes - 1) * kTraceMasks;
     if ((int64_t)w.tbm.size() < need) w.tbm.resize(need);
   }
-  StripDpArgs a{L1,         L2,           sc,         fill,          ctx,
-                w.strip.data() + kStripLead, sld,   w.skew.data(),  w.H.data(),    w.E.data(),
-                w.hstep.data(), w.estep.data(), w.last_col.data(), kTrace ? w.tbm.data() : nullptr, kTrace};
+  StripDpArgs a{L1,
+                L2,
+                sc,
+                fill,
+                ctx,
+                w.strip.data() + kStripLead,
+                sld,
+                w.skew.data(),
+                w.H.data(),
+                w.E.data(),
+                w.hstep.data(),
+                w.estep.data(),
+                w.last_col.data(),
+                kTrace ? w.tbm.data() : nullptr,
+                kTrace};
   return level == kAvx512 ? dp_strips_avx512(a) : dp_strips_avx2(a);
 #else
   return dp_rows<kTrace>(L1, L2, sc, fill, ctx, ld, w);
@@ -133,8 +144,8 @@ inline void dp_traceback(int L2, const DpEnd& end, DpWork& w, std::vector<int32_
   w.rev.clear();
   int i = end.i, j = end.j, state = 0, aligned = 0;
   while (i > 0 && j > 0) {
-    const uint8_t dir = w.lanes == 0 ? w.tb[(int64_t)(i - 1) * L2 + (j - 1)]
-                                     : strip_dir(w.tbm.data(), w.lanes, L2, i, j);
+    const uint8_t dir =
+        w.lanes == 0 ? w.tb[(int64_t)(i - 1) * L2 + (j - 1)] : strip_dir(w.tbm.data(), w.lanes, L2, i, j);
     if (!dp::trace_step(dir, &state, &i, &j, &aligned)) break;
     if (aligned) {
       w.rev.push_back(j);

@@ -52,9 +52,9 @@ constexpr uint8_t kFExtend = 8;
 constexpr float kNegInf = -1.0e30f;
 
 struct Scoring {
-  int mode;        // Mode
-  int free_ends;   // FreeEnds (semiglobal only)
-  float gap_open;  // >= 0
+  int mode;          // Mode
+  int free_ends;     // FreeEnds (semiglobal only)
+  float gap_open;    // >= 0
   float gap_extend;  // >= 0
 };
 

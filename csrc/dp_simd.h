@@ -48,10 +48,10 @@ static DpEnd run(const StripDpArgs& a) {
     for (int t0 = 0; t0 < steps; t0 += W) V::skew_block(a.strip, a.ld, t0, skew + t0 * W);
     float init[W];
     for (int r = 0; r < W; ++r) init[r] = dp::border_left(sc, i0 + 1 + r);
-    reg h = V::load(init);                     // H(i, j-1): the lane's last output
-    reg e = V::set1(dp::kNegInf);              // E(i, j) of the lane's last output
-    reg f = V::set1(dp::kNegInf);              // F(i, j-1)
-    reg up_prev = V::shift_in(h, hrow[0]);     // diag for the next step
+    reg h = V::load(init);                  // H(i, j-1): the lane's last output
+    reg e = V::set1(dp::kNegInf);           // E(i, j) of the lane's last output
+    reg f = V::set1(dp::kNegInf);           // F(i, j-1)
+    reg up_prev = V::shift_in(h, hrow[0]);  // diag for the next step
     reg best_v = V::set1(0.0f), best_t = V::set1(-1.0f);
     // One anti-diagonal step. kAll: every lane is inside the matrix (the long middle phase), so the
     // masked updates become plain ones.

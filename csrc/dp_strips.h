@@ -16,7 +16,7 @@ struct DpEnd {
 // Fills out[r * ldo + j] (r < rows, j < L2) with the match scores of bases i0 + r of A against j of B.
 using StripFill = void (*)(void* ctx, int i0, int rows, float* out, int64_t ldo);
 
-constexpr int kMaxLanes = 16;  // the widest strip (AVX-512); buffers are sized for it
+constexpr int kMaxLanes = 16;   // the widest strip (AVX-512); buffers are sized for it
 constexpr int kStripLead = 16;  // finite padding columns before each strip row
 constexpr int kStripTail = 32;  // and after its ld columns
 constexpr int kTraceMasks = 5;  // per step: from E, from F, stop, E extends, F extends

@@ -12,8 +12,8 @@
 
 #include "cpu_features.h"
 #include "dp_kernel.h"
-#include "parallel.h"
 #include "engine_common.h"
+#include "parallel.h"
 #include "similarity.h"
 
 namespace rnabert {
@@ -26,8 +26,8 @@ int resolve_threads(int threads) {
 
 namespace {
 
-constexpr int kStripRows = 16;   // rows of A per similarity strip fed to the DP
-constexpr int64_t kPad = 16;     // B^T rows padded to a multiple of the widest SIMD width
+constexpr int kStripRows = 16;  // rows of A per similarity strip fed to the DP
+constexpr int64_t kPad = 16;    // B^T rows padded to a multiple of the widest SIMD width
 
 void check_set(const SeqSet& s, const char* name) { check_layout(s, name); }
 
@@ -43,8 +43,7 @@ void check_finite(const SeqSet& s, const std::vector<char>& used, const char* na
       for (int64_t k = 0; k < len; ++k)
         if (!std::isfinite(v[k]))
           throw std::invalid_argument(std::string(name) + ": embeddings contain NaN or inf (sequence " +
-                                      std::to_string(q) + ", row " + std::to_string(s.offsets[q] + k / s.dim) +
-                                      ")");
+                                      std::to_string(q) + ", row " + std::to_string(s.offsets[q] + k / s.dim) + ")");
     }
   }
 }
@@ -141,8 +140,10 @@ DpEnd dp_pair(const Problem& pr, int64_t qa, int64_t tb_, DpWork& w) {
   const SeqSet& a = *pr.a;
   const int L1 = (int)(a.offsets[qa + 1] - a.offsets[qa]);
   const int L2 = (int)(pr.b->offsets[tb_ + 1] - pr.b->offsets[tb_]);
-  EmbFill f{pr.strip, pr.avals + a.offsets[qa] * pr.astride, pr.kdim, pr.bt->data.data() + pr.bt->start[tb_],
-            pr.bt->ld[tb_], pr.p.scale, pr.p.bias, pr.astride};
+  EmbFill f{pr.strip,       pr.avals + a.offsets[qa] * pr.astride,
+            pr.kdim,        pr.bt->data.data() + pr.bt->start[tb_],
+            pr.bt->ld[tb_], pr.p.scale,
+            pr.p.bias,      pr.astride};
   return dp_run<kTrace>(L1, L2, pr.p.scoring, pr.level, &emb_fill, &f, f.ldb, w);
 }
 
@@ -241,26 +242,28 @@ void run_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m
 
 }  // namespace
 
-void score_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
-                 int threads, int simd, float* out) {
+void score_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p, int threads,
+                 int simd, float* out) {
   const Transposed bt = prepare_pairs(a, b, pairs, m, p.bf16);
   const Problem pr = make_problem(a, b, bt, p, simd);
   std::vector<DpWork> work;
-  run_pairs(a, b, pairs, m, threads,
-            [&](int64_t k, DpWork& w) { out[k] = dp_pair<false>(pr, pairs[2 * k], pairs[2 * k + 1], w).score; }, work);
+  run_pairs(
+      a, b, pairs, m, threads,
+      [&](int64_t k, DpWork& w) { out[k] = dp_pair<false>(pr, pairs[2 * k], pairs[2 * k + 1], w).score; }, work);
 }
 
-void soft_scores(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
-                 int threads, int simd, float* out) {
+void soft_scores(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p, int threads,
+                 int simd, float* out) {
   const Transposed bt = prepare_pairs(a, b, pairs, m, p.bf16);
   const Problem pr = make_problem(a, b, bt, p, simd);
   std::vector<DpWork> work;
-  run_pairs(a, b, pairs, m, threads,
-            [&](int64_t k, DpWork& w) { out[k] = soft_pair(pr, pairs[2 * k], pairs[2 * k + 1], w); }, work);
+  run_pairs(
+      a, b, pairs, m, threads, [&](int64_t k, DpWork& w) { out[k] = soft_pair(pr, pairs[2 * k], pairs[2 * k + 1], w); },
+      work);
 }
 
-Paths align_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
-                  int threads, int simd) {
+Paths align_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p, int threads,
+                  int simd) {
   const Transposed bt = prepare_pairs(a, b, pairs, m, p.bf16);
   const Problem pr = make_problem(a, b, bt, p, simd);
   std::vector<DpWork> work;
@@ -297,8 +300,8 @@ Paths align_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_
   return res;
 }
 
-AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParams& p, AvaScore score,
-                     AvaOutput output, int64_t top_k, float min_score, int threads, int simd, float* dense_out,
+AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParams& p, AvaScore score, AvaOutput output,
+                     int64_t top_k, float min_score, int threads, int simd, float* dense_out,
                      const std::function<void(int64_t, int64_t)>& progress) {
   const bool self = b_or_null == nullptr;
   const SeqSet& b = self ? a : *b_or_null;
@@ -337,12 +340,13 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
       const int64_t* tp = tile_pairs.data();
       float* ts = tile_scores.data();
       if (score == AvaScore::kDp)
-        run_pairs(a, b, tp, m, workers,
-                  [&](int64_t k, DpWork& w) { ts[k] = dp_pair<false>(pr, tp[2 * k], tp[2 * k + 1], w).score; },
-                  work);
+        run_pairs(
+            a, b, tp, m, workers,
+            [&](int64_t k, DpWork& w) { ts[k] = dp_pair<false>(pr, tp[2 * k], tp[2 * k + 1], w).score; }, work);
       else
-        run_pairs(a, b, tp, m, workers,
-                  [&](int64_t k, DpWork& w) { ts[k] = soft_pair(pr, tp[2 * k], tp[2 * k + 1], w); }, work);
+        run_pairs(
+            a, b, tp, m, workers, [&](int64_t k, DpWork& w) { ts[k] = soft_pair(pr, tp[2 * k], tp[2 * k + 1], w); },
+            work);
       for (int64_t k = 0; k < m; ++k) collect.add(tp[2 * k], tp[2 * k + 1], ts[k]);
       done += m;
       if (progress) progress(done, total_pairs);

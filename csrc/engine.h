@@ -24,7 +24,7 @@ struct SeqSet {
 
 struct EngineParams {
   dp::Scoring scoring{dp::kGlobal, dp::kFreeBoth, 1.0f, 0.1f};
-  float scale = 1.0f;       // match = scale * cos + bias
+  float scale = 1.0f;  // match = scale * cos + bias
   float bias = 0.0f;
   float soft_scale = 1.3f;  // soft-alignment score: s = soft_scale * cos
   bool bf16 = false;        // opt-in: cosines from bf16-rounded vectors (AVX512_BF16 CPUs only)
@@ -39,19 +39,19 @@ struct Paths {
 
 // simd: -1 = best available (RNABERT_SIMD honoured, read at every call), else 0 scalar, 1 avx2, 2 avx512
 // (capped at what the CPU can run). threads <= 0 = all cores.
-void score_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
-                 int threads, int simd, float* out);
-Paths align_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
-                  int threads, int simd);
-void soft_scores(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p,
-                 int threads, int simd, float* out);
+void score_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p, int threads,
+                 int simd, float* out);
+Paths align_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p, int threads,
+                  int simd);
+void soft_scores(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p, int threads,
+                 int simd, float* out);
 
 // Explicit score matrices (used as-is: no scale/bias). reference[p] (may be null) holds nref[p] pairs
 // (i, j) of the reference alignment, for margins: see dp.cpp for the exact decomposition.
 Paths align_score_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
-                     const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
-                     const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin,
-                     float fn_margin, bool traceback, int threads, int simd = -1);
+                           const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
+                           const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin,
+                           float fn_margin, bool traceback, int threads, int simd = -1);
 
 enum class AvaScore { kDp, kSoft };
 enum class AvaOutput { kDense, kTopK, kThreshold };

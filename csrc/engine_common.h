@@ -65,9 +65,8 @@ template <class Result>
 Result sorted_by_pair(const Result& res) {
   std::vector<int64_t> idx(res.i.size());
   std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](int64_t x, int64_t y) {
-    return res.i[x] != res.i[y] ? res.i[x] < res.i[y] : res.j[x] < res.j[y];
-  });
+  std::sort(idx.begin(), idx.end(),
+            [&](int64_t x, int64_t y) { return res.i[x] != res.i[y] ? res.i[x] < res.i[y] : res.j[x] < res.j[y]; });
   Result sorted;
   for (int64_t x : idx) {
     sorted.i.push_back(res.i[x]);
@@ -125,7 +124,11 @@ template <class Result, class Output>
 class AvaCollector {
  public:
   AvaCollector(Output output, bool self, int64_t na, int64_t nb, int64_t top_k, float min_score, float* dense_out)
-      : output_(output), self_(self), nb_(nb), min_score_(min_score), dense_(dense_out),
+      : output_(output),
+        self_(self),
+        nb_(nb),
+        min_score_(min_score),
+        dense_(dense_out),
         heaps_(output == Output::kTopK ? na : 0, top_k) {}
 
   // The score of pair (i, j); with one set (self) it stands for (j, i) too.

@@ -32,8 +32,8 @@ const T* checked(const py::array& arr, const char* name, int ndim, int64_t last_
     throw std::invalid_argument(std::string(name) + ": expected a " + std::to_string(ndim) + "-D array, got " +
                                 std::to_string(arr.ndim()) + "-D");
   if (last_dim >= 0 && arr.shape(ndim - 1) != last_dim)
-    throw std::invalid_argument(std::string(name) + ": expected last dimension " + std::to_string(last_dim) +
-                                ", got " + std::to_string(arr.shape(ndim - 1)));
+    throw std::invalid_argument(std::string(name) + ": expected last dimension " + std::to_string(last_dim) + ", got " +
+                                std::to_string(arr.shape(ndim - 1)));
   if (!(arr.flags() & py::array::c_style)) throw std::invalid_argument(std::string(name) + ": must be C-contiguous");
   return static_cast<const T*>(arr.data());
 }
@@ -149,8 +149,9 @@ inline std::function<void(int64_t, int64_t)> progress_callback(const py::object&
   return cb;
 }
 
-// align_score_matrices' matrices (float32 2-D, non-empty; finiteness is checked in Python) and reference (None, or one int64 [n, 2] array or
-// None per matrix), as the engines' align_score_matrices takes them; keep holds the arrays while they are used.
+// align_score_matrices' matrices (float32 2-D, non-empty; finiteness is checked in Python) and reference (None, or one
+// int64 [n, 2] array or None per matrix), as the engines' align_score_matrices takes them; keep holds the arrays while
+// they are used.
 struct MatrixArgs {
   std::vector<const float*> mats;
   std::vector<int64_t> rows, cols, nref;
@@ -158,8 +159,7 @@ struct MatrixArgs {
   std::vector<py::array> keep;
 };
 
-inline MatrixArgs matrix_args(const py::list& matrices, const py::object& reference, float fp_margin,
-                              float fn_margin) {
+inline MatrixArgs matrix_args(const py::list& matrices, const py::object& reference, float fp_margin, float fn_margin) {
   const int64_t count = (int64_t)matrices.size();
   MatrixArgs r;
   r.mats.resize(count);

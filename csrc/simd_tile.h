@@ -11,8 +11,8 @@ namespace simd_tile {
 // out[r][j] = scale * dot(a_r, b_j) + bias for R rows and C vectors of columns at once: R*C accumulators
 // stay in registers; per component k, C loads of B^T and R broadcasts of A feed R*C FMAs.
 template <class V, int R, int C>
-static inline void micro(const float* a, int64_t lda, const float* bt, int64_t ldb, int dim, float scale,
-                         float bias, float* out, int64_t ldo) {
+static inline void micro(const float* a, int64_t lda, const float* bt, int64_t ldb, int dim, float scale, float bias,
+                         float* out, int64_t ldo) {
   typename V::reg acc[R][C];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) acc[r][c] = V::zero();
@@ -32,15 +32,22 @@ static inline void micro(const float* a, int64_t lda, const float* bt, int64_t l
 // All rows of the strip against one block of C vectors of columns: the block of B^T (dim x C*width
 // floats, 30 KB at dim 120 and C*width 64) stays in L1 while every row group uses it.
 template <class V, int C>
-static inline void cols_block(const float* a, int64_t lda, int rows, const float* bt, int64_t ldb, int dim,
-                              float scale, float bias, float* out, int64_t ldo) {
+static inline void cols_block(const float* a, int64_t lda, int rows, const float* bt, int64_t ldb, int dim, float scale,
+                              float bias, float* out, int64_t ldo) {
   int r = 0;
   for (; r + 4 <= rows; r += 4) micro<V, 4, C>(a + r * lda, lda, bt, ldb, dim, scale, bias, out + r * ldo, ldo);
   switch (rows - r) {
-    case 3: micro<V, 3, C>(a + r * lda, lda, bt, ldb, dim, scale, bias, out + r * ldo, ldo); break;
-    case 2: micro<V, 2, C>(a + r * lda, lda, bt, ldb, dim, scale, bias, out + r * ldo, ldo); break;
-    case 1: micro<V, 1, C>(a + r * lda, lda, bt, ldb, dim, scale, bias, out + r * ldo, ldo); break;
-    default: break;
+    case 3:
+      micro<V, 3, C>(a + r * lda, lda, bt, ldb, dim, scale, bias, out + r * ldo, ldo);
+      break;
+    case 2:
+      micro<V, 2, C>(a + r * lda, lda, bt, ldb, dim, scale, bias, out + r * ldo, ldo);
+      break;
+    case 1:
+      micro<V, 1, C>(a + r * lda, lda, bt, ldb, dim, scale, bias, out + r * ldo, ldo);
+      break;
+    default:
+      break;
   }
 }
 

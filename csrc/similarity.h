@@ -15,8 +15,8 @@ enum SimdLevel : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
 // The level to use now: best_simd_level() (which honours RNABERT_SIMD), or `forced` when >= 0 and lower.
 SimdLevel simd_level_now(int forced = -1);
 
-using StripKernel = void (*)(const float* a, int64_t lda, int rows, const float* bt, int64_t ldb, int dim,
-                             float scale, float bias, float* out, int64_t ldo);
+using StripKernel = void (*)(const float* a, int64_t lda, int rows, const float* bt, int64_t ldb, int dim, float scale,
+                             float bias, float* out, int64_t ldo);
 
 // Soft-alignment score, one strip of rows at a time, without an L1 x L2 matrix. With E = exp(s - shift)
 // (any shift: softmax is shift-invariant; Python passes unit rows so s <= soft_scale = shift),

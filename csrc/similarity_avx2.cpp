@@ -2,9 +2,9 @@
 #if defined(RNABERT_HAVE_X86_SIMD)  // x86 builds only (CMake compiles this file with its -m flags there)
 #include <immintrin.h>
 
-#include "similarity.h"
 #include "dp_simd.h"
 #include "simd_tile.h"
+#include "similarity.h"
 
 namespace rnabert {
 namespace {
@@ -55,7 +55,6 @@ struct V256 {
     return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
   }
 };
-
 
 struct D256 {
   using reg = __m256;
@@ -114,7 +113,7 @@ void sim_strip_avx2(const float* a, int64_t lda, int rows, const float* bt, int6
 }
 
 void soft_rows_avx2(const float* s, int rows, int L2, int64_t ld, float shift, float* tmp, float* col,
-                 double* row_acc) {
+                    double* row_acc) {
   simd_tile::soft_rows<V256>(s, rows, L2, ld, shift, tmp, col, row_acc);
 }
 

@@ -2,9 +2,9 @@
 #if defined(RNABERT_HAVE_X86_SIMD)  // x86 builds only (CMake compiles this file with its -m flags there)
 #include <immintrin.h>
 
-#include "similarity.h"
 #include "dp_simd.h"
 #include "simd_tile.h"
+#include "similarity.h"
 
 namespace rnabert {
 namespace {
@@ -49,7 +49,6 @@ struct V512 {
     return _mm512_maskz_mov_ps((__mmask16)~under, _mm512_mul_ps(p, _mm512_castsi512_ps(e)));
   }
 };
-
 
 struct D512 {
   using reg = __m512;
@@ -113,7 +112,7 @@ void sim_strip_avx512(const float* a, int64_t lda, int rows, const float* bt, in
 }
 
 void soft_rows_avx512(const float* s, int rows, int L2, int64_t ld, float shift, float* tmp, float* col,
-                 double* row_acc) {
+                      double* row_acc) {
   simd_tile::soft_rows<V512>(s, rows, L2, ld, shift, tmp, col, row_acc);
 }
 

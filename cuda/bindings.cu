@@ -76,9 +76,9 @@ auto pair_scores(Kernel kernel) {
 }
 
 // The arguments of _core's pair entry points, less threads and simd, plus stream.
-#define PAIR_ARGS                                                                                              \
-  py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), py::arg("target_values") = py::none(), \
-      py::arg("target_offsets") = py::none(), py::arg("stream") = 0
+#define PAIR_ARGS                                                             \
+  py::arg("values"), py::arg("offsets"), py::arg("pairs"), py::arg("params"), \
+      py::arg("target_values") = py::none(), py::arg("target_offsets") = py::none(), py::arg("stream") = 0
 
 // score_pairs_device and soft_align_scores_device take the same arguments; only the kernel differs.
 using DevicePairKernel = void (*)(const void*, const int64_t*, const int64_t*, int64_t, int64_t, int64_t, DType,
@@ -98,12 +98,12 @@ auto device_pair_scores(DevicePairKernel kernel) {
   };
 }
 
-#define DEVICE_PAIR_ARGS                                                                                          \
+#define DEVICE_PAIR_ARGS                                                                                           \
   py::arg("values_ptr"), py::arg("offsets_ptr"), py::arg("pairs_ptr"), py::arg("m"), py::arg("n"), py::arg("dim"), \
       py::arg("params"), py::arg("out_ptr"), py::arg("stream") = 0, py::arg("dtype") = "fp32"
-#define DEVICE_PAIR_DOC                                                                                        \
+#define DEVICE_PAIR_DOC                                                                                            \
   " (e.g. torch CUDA tensors' data_ptr()): values [rows, dim] of dtype, offsets [n+1] int64, pairs [m, 2] int64, " \
-  "out [m] float32; queued on `stream` (0: a stream created and synchronised for the call). Reads offsets and "   \
+  "out [m] float32; queued on `stream` (0: a stream created and synchronised for the call). Reads offsets and "    \
   "pairs back once for planning (synchronises `stream`)."
 
 PYBIND11_MODULE(_cuda, m) {
@@ -140,8 +140,8 @@ PYBIND11_MODULE(_cuda, m) {
         "Score-only alignment of pairs (i, j) on the GPU: float32 [m]. values must be unit rows.");
   m.def(
       "align_pairs",
-      [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues,
-         py::object toffsets, uintptr_t stream) {
+      [](py::array values, py::array offsets, py::array pairs, py::dict params, py::object tvalues, py::object toffsets,
+         uintptr_t stream) {
         const auto a = pairs_args(values, offsets, pairs, tvalues, toffsets);
         const cuda_engine::Params p = make_params(params);
         cuda_engine::Paths res;
@@ -151,14 +151,15 @@ PYBIND11_MODULE(_cuda, m) {
         }
         return paths_to_numpy(std::move(res));
       },
-      PAIR_ARGS, "Alignment with traceback on the GPU: (scores float32 [m], path_offsets int64 [m+1], path int32 [K, 2]).");
+      PAIR_ARGS,
+      "Alignment with traceback on the GPU: (scores float32 [m], path_offsets int64 [m+1], path int32 [K, 2]).");
   m.def("soft_align_scores", pair_scores(&cuda_engine::soft_scores), PAIR_ARGS,
         "Soft-alignment similarity of pairs on the GPU: float32 [m].");
   m.def(
       "all_vs_all",
       [](py::array values, py::array offsets, py::dict params, py::object tvalues, py::object toffsets,
-         const std::string& score, const std::string& output, int64_t top_k, float min_score,
-         py::object progress, uintptr_t stream) {
+         const std::string& score, const std::string& output, int64_t top_k, float min_score, py::object progress,
+         uintptr_t stream) {
         const HostSet a = make_set(values, offsets, "emb", "offsets");
         HostSet b;
         const bool self = tvalues.is_none();
@@ -194,8 +195,8 @@ PYBIND11_MODULE(_cuda, m) {
         cuda_engine::Paths res;
         {
           py::gil_scoped_release nogil;
-          res = cuda_engine::align_score_matrices(x.mats, x.rows, x.cols, x.refs, x.nref, p.scoring, fp_margin, fn_margin,
-                                            traceback, as_stream(stream));
+          res = cuda_engine::align_score_matrices(x.mats, x.rows, x.cols, x.refs, x.nref, p.scoring, fp_margin,
+                                                  fn_margin, traceback, as_stream(stream));
         }
         return paths_to_numpy(std::move(res));
       },

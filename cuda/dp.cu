@@ -285,8 +285,8 @@ __global__ void dp_kernel(Src src, DpArgs args, int smem_floats_per_warp, int ri
     const Problem p = src.problem(args.pairs, k);
     float score;
     int ei, ej;
-    solve<Src, kTrace>(src, p, args, sS, sA, scratch, kTrace ? args.tb + args.tb_offsets[k] : nullptr, lane,
-                       &score, &ei, &ej);
+    solve<Src, kTrace>(src, p, args, sS, sA, scratch, kTrace ? args.tb + args.tb_offsets[k] : nullptr, lane, &score,
+                       &ei, &ej);
     if (lane == 0) {
       args.scores[args.dst ? args.dst[k] : k] = score;
       if (args.ends) {
@@ -418,8 +418,13 @@ void set_smem(K kernel, size_t bytes) {
 
 template <class T>
 EmbSource<T> emb_source(const DpArgs& a) {
-  return EmbSource<T>{static_cast<const T*>(a.a.values), a.a.offsets, static_cast<const T*>(a.b.values),
-                      a.b.offsets, a.dim, a.scale, a.bias};
+  return EmbSource<T>{static_cast<const T*>(a.a.values),
+                      a.a.offsets,
+                      static_cast<const T*>(a.b.values),
+                      a.b.offsets,
+                      a.dim,
+                      a.scale,
+                      a.bias};
 }
 
 template <class Src>
@@ -427,12 +432,12 @@ void launch_dp_src(const Src& src, const DpArgs& args, const LaunchShape& s, cud
   const int per_warp = (int)(s.shared_bytes / sizeof(float) / s.warps_per_block);
   if (args.tb) {
     set_smem(dp_kernel<Src, true>, s.shared_bytes);
-    dp_kernel<Src, true><<<s.blocks, 32 * s.warps_per_block, s.shared_bytes, stream>>>(src, args, per_warp,
-                                                                                       ring_floats());
+    dp_kernel<Src, true>
+        <<<s.blocks, 32 * s.warps_per_block, s.shared_bytes, stream>>>(src, args, per_warp, ring_floats());
   } else {
     set_smem(dp_kernel<Src, false>, s.shared_bytes);
-    dp_kernel<Src, false><<<s.blocks, 32 * s.warps_per_block, s.shared_bytes, stream>>>(src, args, per_warp,
-                                                                                        ring_floats());
+    dp_kernel<Src, false>
+        <<<s.blocks, 32 * s.warps_per_block, s.shared_bytes, stream>>>(src, args, per_warp, ring_floats());
   }
   RNABERT_CUDA_CHECK_LAUNCH();
 }
@@ -469,9 +474,15 @@ void launch_dp(const DpArgs& args, const LaunchShape& shape, cudaStream_t stream
     return;
   }
   switch (args.dtype) {
-    case DType::kF32: launch_dp_src(emb_source<float>(args), args, shape, stream); break;
-    case DType::kF16: launch_dp_src(emb_source<__half>(args), args, shape, stream); break;
-    case DType::kBF16: launch_dp_src(emb_source<__nv_bfloat16>(args), args, shape, stream); break;
+    case DType::kF32:
+      launch_dp_src(emb_source<float>(args), args, shape, stream);
+      break;
+    case DType::kF16:
+      launch_dp_src(emb_source<__half>(args), args, shape, stream);
+      break;
+    case DType::kBF16:
+      launch_dp_src(emb_source<__nv_bfloat16>(args), args, shape, stream);
+      break;
   }
 }
 

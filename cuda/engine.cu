@@ -14,14 +14,14 @@
 
 #include "cuda_check.h"
 #include "device.h"
-#include "planning.h"
 #include "engine_common.h"
+#include "planning.h"
 
 namespace rnabert {
 namespace cuda_engine {
 
-using cuda_kernels::DType;
 using cuda_kernels::DpArgs;
+using cuda_kernels::DType;
 
 namespace {
 
@@ -52,7 +52,9 @@ class DevBuf {
     return d;
   }
   template <class T>
-  T* as() const { return static_cast<T*>(ptr_); }
+  T* as() const {
+    return static_cast<T*>(ptr_);
+  }
 
  private:
   void* ptr_ = nullptr;
@@ -202,10 +204,8 @@ void run_batch(const DpArgs& base, const std::vector<int64_t>& pairs_host, const
     a.tb_offsets = nullptr;
     a.ends = nullptr;
   }
-  if (kind == Kind::kSoft)
-    cuda_kernels::launch_soft(a, soft_scale, shape, s);
-  else
-    cuda_kernels::launch_dp(a, shape, s);
+  if (kind == Kind::kSoft) cuda_kernels::launch_soft(a, soft_scale, shape, s);
+  else cuda_kernels::launch_dp(a, shape, s);
   if (dev_out) return;
   out->scores.resize(mb);
   if (kind == Kind::kTrace) {
@@ -220,17 +220,17 @@ void run_batch(const DpArgs& base, const std::vector<int64_t>& pairs_host, const
     out->path_off = pathoff;
     RNABERT_CUDA_CHECK(cudaMemcpyAsync(out->path_len.data(), d_pl, sizeof(int64_t) * mb, cudaMemcpyDeviceToHost, s));
     if (pathoff[mb])
-      RNABERT_CUDA_CHECK(cudaMemcpyAsync(out->path.data(), d_p, sizeof(int32_t) * 2 * pathoff[mb],
-                                         cudaMemcpyDeviceToHost, s));
+      RNABERT_CUDA_CHECK(
+          cudaMemcpyAsync(out->path.data(), d_p, sizeof(int32_t) * 2 * pathoff[mb], cudaMemcpyDeviceToHost, s));
   }
   RNABERT_CUDA_CHECK(cudaMemcpyAsync(out->scores.data(), a.scores, sizeof(float) * mb, cudaMemcpyDeviceToHost, s));
   RNABERT_CUDA_CHECK(cudaStreamSynchronize(s));
   if (kind == Kind::kTrace)
     for (int64_t k = 0; k < mb; ++k)
       if (out->path_len[k] < 0 || out->path_len[k] > pathoff[k + 1] - pathoff[k])
-        throw CudaError("rnabert._cuda internal error: traceback of batch item " + std::to_string(k) +
-                        " has length " + std::to_string(out->path_len[k]) + " (capacity " +
-                        std::to_string(pathoff[k + 1] - pathoff[k]) + ")");
+        throw CudaError("rnabert._cuda internal error: traceback of batch item " + std::to_string(k) + " has length " +
+                        std::to_string(out->path_len[k]) + " (capacity " + std::to_string(pathoff[k + 1] - pathoff[k]) +
+                        ")");
 }
 
 // Pairs of embedded sequences, batched; results scattered back into pair order.
@@ -448,9 +448,9 @@ AvaResult all_vs_all(const HostSet& a, const HostSet* b_or_null, const Params& p
 }
 
 Paths align_score_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
-                     const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
-                     const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin, float fn_margin,
-                     bool traceback, cudaStream_t stream) {
+                           const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
+                           const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin,
+                           float fn_margin, bool traceback, cudaStream_t stream) {
   const int64_t m = (int64_t)mats.size();
   const bool margins = fp_margin != 0.0f || fn_margin != 0.0f;
   const std::vector<std::vector<std::pair<int64_t, int64_t>>> refs = reference_pairs(m, rows, cols, reference, nref);

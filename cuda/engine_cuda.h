@@ -69,9 +69,9 @@ AvaResult all_vs_all(const HostSet& a, const HostSet* b, const Params& p, AvaSco
                      const std::function<void(int64_t, int64_t)>& progress);
 // Explicit matrices (used as-is), margins as csrc/dp.cpp (applied on the host before upload).
 Paths align_score_matrices(const std::vector<const float*>& mats, const std::vector<int64_t>& rows,
-                     const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
-                     const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin, float fn_margin,
-                     bool traceback, cudaStream_t stream);
+                           const std::vector<int64_t>& cols, const std::vector<const int64_t*>& reference,
+                           const std::vector<int64_t>& nref, const dp::Scoring& scoring, float fp_margin,
+                           float fn_margin, bool traceback, cudaStream_t stream);
 
 // Data already on the device (e.g. torch CUDA tensors): values [rows, dim] of `dtype`, offsets [n + 1]
 // int64, pairs [m, 2] int64, out [m] float32, all device pointers; work is queued on `stream` (0: the
