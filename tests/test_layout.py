@@ -111,3 +111,13 @@ def test_no_module_imports_itself_in_a_circle():
     for m in sorted(graph):
         if m not in state:
             visit(m)
+
+
+@pytest.mark.parametrize("name", ["_core", "_cuda"])
+def test_stubs_name_every_function_of_the_compiled_modules(name):
+    mod = pytest.importorskip(f"rnabert.{name}")
+    tree = ast.parse((PACKAGE / f"{name}.pyi").read_text())
+    stubbed = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    stubbed |= {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)}
+    public = {k for k in dir(mod) if not k.startswith("_")}
+    assert public == stubbed - {"__version__"}
