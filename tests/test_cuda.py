@@ -18,14 +18,8 @@ import pytest
 _cuda = pytest.importorskip("rnabert._cuda")
 import cuda_model  # noqa: E402  (after the skip: it models the module's kernels)
 from rnabert import _core  # noqa: E402
+from rnabert.backends import ENGINE_FUNCTIONS  # noqa: E402
 
-ENGINE_FUNCTIONS = (
-    "score_pairs",
-    "align_pairs",
-    "soft_align_scores",
-    "all_vs_all",
-    "align_score_matrices",
-)
 MODES = [
     {"mode": "global", "bias": 0.0, "free_ends": "both"},
     {"mode": "local", "bias": -0.3, "free_ends": "both"},

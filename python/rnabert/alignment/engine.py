@@ -121,11 +121,9 @@ def score_pairs(
     -------
     float32 array, shape (m,)
     """
-    mod, p, v, o, tv, to, arr, kw = _prepare(emb, pairs, params, targets, threads, device)
-    out = np.empty(len(arr), dtype=np.float32)
-    for sl in _chunks(len(arr), progress, "align (score)"):
-        out[sl] = mod.score_pairs(v, o, arr[sl], _engine_params(p), tv, to, **kw)
-    return out
+    return _pair_scores(
+        "score_pairs", "align (score)", emb, pairs, params, targets, threads, device, progress
+    )
 
 
 def soft_align_scores(
@@ -143,10 +141,20 @@ def soft_align_scores(
     s = soft_scale * cos; a = softmax of s over each row, b = over each column; c = a + b - a*b;
     score = sum(c * s) / sum(c). Arguments as :func:`score_pairs`.
     """
+    return _pair_scores(
+        "soft_align_scores", "soft score", emb, pairs, params, targets, threads, device, progress
+    )
+
+
+def _pair_scores(
+    function, desc, emb, pairs, params, targets, threads, device, progress
+) -> np.ndarray:
+    """One float per pair from the engine's ``function`` (score_pairs or soft_align_scores)."""
     mod, p, v, o, tv, to, arr, kw = _prepare(emb, pairs, params, targets, threads, device)
+    kernel = getattr(mod, function)
     out = np.empty(len(arr), dtype=np.float32)
-    for sl in _chunks(len(arr), progress, "soft score"):
-        out[sl] = mod.soft_align_scores(v, o, arr[sl], _engine_params(p), tv, to, **kw)
+    for sl in _chunks(len(arr), progress, desc):
+        out[sl] = kernel(v, o, arr[sl], _engine_params(p), tv, to, **kw)
     return out
 
 
