@@ -559,3 +559,37 @@ def test_cuda_unavailable_is_a_clear_error(rng, monkeypatch):
         align_many(emb, device="cuda")
     monkeypatch.delenv("RNABERT_BACKEND", raising=False)
     assert len(align_many(emb, device="auto")) == 3  # auto falls back to the CPU
+
+
+def test_inputs_are_checked_once_with_the_same_rule_and_message_everywhere(rng):
+    """Public and engine functions share alignment/validate.py: one rule per input."""
+    from rnabert.alignment import engine, validate
+
+    emb = random_embeddings(rng, 3)
+    for bad in (0, -1, 1.5, True):
+        for call in (
+            lambda: align_many(emb, threads=bad, device="cpu"),
+            lambda: engine.score_pairs(emb, [[0, 1]], threads=bad),
+            lambda: engine.all_vs_all(emb, threads=bad),
+            lambda: engine.align_score_matrices([np.zeros((2, 2))], threads=bad),
+            lambda: align_scores_many([np.zeros((2, 2))], threads=bad),
+        ):
+            with pytest.raises(
+                ValueError, match=r"^threads must be a positive integer or None, got "
+            ):
+                call()
+    msg = r"^pairs out of range: row 1 is \(0, 3\), but there are 3 queries and 3 targets$"
+    with pytest.raises(ValueError, match=msg):
+        align_many(emb, [[0, 1], [0, 3]], device="cpu")
+    with pytest.raises(ValueError, match=msg):
+        engine.align_pairs(emb, [[0, 1], [0, 3]])
+    with pytest.raises(ValueError, match=r"^matrices\[1\] holds NaN or infinite values$"):
+        align_scores_many([np.zeros((2, 2)), np.full((2, 2), np.nan)])
+    with pytest.raises(ValueError, match=r"^matrices\[1\] holds NaN or infinite values$"):
+        engine.align_score_matrices([np.zeros((2, 2)), np.full((2, 2), np.nan)])
+    with pytest.raises(
+        ValueError, match=r"^mode must be one of 'global', 'local', 'semiglobal', got 'x'$"
+    ):
+        align_many(emb, mode="x", device="cpu")
+    assert validate.threads(None) == 0 and validate.threads(3) == 3
+    assert validate.pairs([], 2, 2).shape == (0, 2)
