@@ -33,6 +33,8 @@ _LAZY = {
     "align_many": "rnabert.alignment.api",
     "align_scores": "rnabert.alignment.api",
     "align_scores_many": "rnabert.alignment.api",
+    "cluster": "rnabert.clustering",
+    "Clusters": "rnabert.clustering",
     "SeqRecord": "rnabert.seqs",
     "read_fasta": "rnabert.seqs",
     "write_fasta": "rnabert.seqs",
@@ -41,10 +43,15 @@ _LAZY = {
     "tokenize": "rnabert.seqs",
 }
 
-__all__ = ["__version__", "backends", *_LAZY]
+# public submodules, imported on first use too
+_SUBMODULES = ("metrics",)
+
+__all__ = ["__version__", "backends", *_LAZY, *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'rnabert' has no attribute {name!r}")
@@ -54,4 +61,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))

@@ -21,6 +21,7 @@ from .common import CliError
 COMMANDS = (
     "embed",
     "align",
+    "cluster",
     "train",
     "evaluate_alignment",
     "average_checkpoints",

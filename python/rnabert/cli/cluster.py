@@ -1,0 +1,194 @@
+"""`rnabert cluster`: cluster RNAs into families by homology bits."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from .common import CliError
+
+NAME = "cluster"
+HELP = (
+    "Cluster RNAs into families by homology (bits of the shipped homology head), without being "
+    "told how many families there are; one row per sequence: cluster, representative, bits."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    from ..clustering import DEFAULT_THRESHOLD, DENSE_MAX
+
+    none = argparse.SUPPRESS
+    p.add_argument("input", metavar="FASTA", help="sequences (FASTA or Stockholm, gzip allowed)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        default=none,
+        help="clusters: TSV with a header (sequence, cluster, representative, bits, evalue), or "
+        "Parquet for a .parquet name or --format parquet (default: TSV on standard output)",
+    )
+    p.add_argument("--format", choices=("tsv", "parquet"), default=none, help="output format")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        metavar="BITS",
+        help="pair significance (-log2 of the pair's E-value) at which average linkage stops "
+        "merging; the edge threshold of the graph methods",
+    )
+    p.add_argument(
+        "--method",
+        choices=("auto", "average", "leiden", "components"),
+        default="auto",
+        help="auto/average: average linkage (exact; by graph components on large inputs); "
+        "leiden: Leiden communities of the graph of pairs above the threshold; components: its "
+        "connected components",
+    )
+    p.add_argument(
+        "--n-clusters",
+        type=int,
+        default=none,
+        metavar="K",
+        help="spectral clustering into exactly K clusters (the original RNABERT protocol, for "
+        "comparison)",
+    )
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=0,
+        metavar="K",
+        help="graph methods: also link each sequence to its K most significant partners",
+    )
+    p.add_argument(
+        "--work-dir",
+        metavar="DIR",
+        default=none,
+        help="run directory (embeddings, edge shards per tile, edges.parquet): an interrupted run "
+        "given the same directory resumes from its last complete tile, with identical output",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where the tiles of a large all-vs-all run: this machine, or Ray tasks (pip install "
+        "rnabert[distributed])",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        default=none,
+        help="an existing Ray cluster (default: the one in RAY_ADDRESS, or a local one)",
+    )
+    p.add_argument(
+        "--dense-max",
+        type=int,
+        default=DENSE_MAX,
+        metavar="N",
+        help="inputs up to N sequences are clustered from a dense matrix; larger ones stream the "
+        "all-vs-all in tiles and keep only the edges",
+    )
+    p.add_argument(
+        "--block", type=int, default=none, metavar="N", help="sequences per tile side (256)"
+    )
+    p.add_argument(
+        "--threads", type=int, default=none, metavar="N", help="CPU threads (default: all cores)"
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to embed and align; auto uses a GPU when one is usable",
+    )
+    p.add_argument(
+        "--weights",
+        metavar="PATH",
+        default=none,
+        help="model checkpoint (default: the weights shipped with rnabert)",
+    )
+    p.add_argument(
+        "--head",
+        metavar="PATH",
+        default=none,
+        help="homology head for that checkpoint (default: the one shipped with the weights)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seeds Leiden and spectral clustering")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar or summary on standard error"
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        import os
+        import time
+
+        import numpy as np
+
+        for name in (
+            "output",
+            "format",
+            "n_clusters",
+            "work_dir",
+            "ray_address",
+            "block",
+            "threads",
+            "weights",
+            "head",
+        ):
+            if not hasattr(args, name):
+                setattr(args, name, None)
+        from ..clustering import cluster
+
+        for path in [args.input] + [x for x in (args.weights, args.head) if x]:
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"{path}: no such file")
+            if os.path.isdir(path):
+                raise IsADirectoryError(f"{path}: is a directory")
+        fmt = args.format
+        if fmt is None and args.output and args.output.lower().endswith((".parquet", ".pq")):
+            fmt = "parquet"
+        if fmt == "parquet" and not args.output:
+            raise CliError("--format parquet writes a binary file: give -o PATH")
+        if args.n_clusters is not None and args.method != "auto":
+            raise CliError("--n-clusters selects spectral clustering: leave --method at auto")
+        t0 = time.perf_counter()
+        try:
+            result = cluster(
+                args.input,
+                threshold=args.threshold,
+                method=args.method,
+                n_clusters=args.n_clusters,
+                top_k=args.top_k,
+                model=args.weights,
+                head=args.head,
+                device=args.device,
+                threads=args.threads,
+                out_dir=args.work_dir,
+                executor=args.executor,
+                ray_address=args.ray_address,
+                block=args.block,
+                dense_max=args.dense_max,
+                seed=args.seed,
+                progress=False if args.quiet else None,
+            )
+        except ImportError as exc:
+            raise CliError(str(exc)) from None
+        except KeyboardInterrupt:
+            if args.work_dir:
+                print(
+                    f"rnabert cluster: stopped; the same command resumes from {args.work_dir}",
+                    file=sys.stderr,
+                )
+            raise
+        elapsed = time.perf_counter() - t0
+        result.write(args.output or sys.stdout, fmt or "tsv")
+        if not args.quiet:
+            singletons = int((np.bincount(result.labels) == 1).sum()) if len(result) else 0
+            print(
+                f"rnabert cluster: {len(result)} sequences, {result.n_clusters} clusters "
+                f"({singletons} singletons; {result.method}, {args.threshold:g} bits) in "
+                f"{elapsed:.1f} s",
+                file=sys.stderr,
+            )
+        return 0
+
+    return run

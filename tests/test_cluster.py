@@ -1,0 +1,156 @@
+"""Family clustering: metrics, the dense and streamed paths, run directories, bad input."""
+
+import json
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import rnabert
+from rnabert import metrics
+from rnabert.clustering import canonical, cluster
+
+pytest.importorskip("scipy")
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples" / "rfam_examples.fa"
+
+
+# -- metrics ---------------------------------------------------------------------------------------
+def test_metrics_hand_computed():
+    t, p = [0, 0, 1, 1], [0, 0, 1, 2]
+    # contingency [[2,0,0],[0,1,1]]: index 1, row pairs 2, column pairs 1, all pairs 6
+    assert metrics.ari(t, p) == pytest.approx((1 - 2 / 6) / (1.5 - 2 / 6))
+    h_pred = -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))
+    assert metrics.homogeneity(t, p) == pytest.approx(1.0)
+    assert metrics.completeness(t, p) == pytest.approx(np.log(2) / h_pred)
+    assert metrics.nmi(t, p) == pytest.approx(np.log(2) / ((np.log(2) + h_pred) / 2))
+    assert metrics.v_measure(t, p) == pytest.approx(metrics.nmi(t, p))
+    assert metrics.ari(["a", "a", "b"], [5, 5, 7]) == 1.0
+    assert metrics.nmi([0, 0, 0], [1, 1, 1]) == 1.0
+    with pytest.raises(ValueError, match="one length"):
+        metrics.ari([0, 1], [0])
+
+
+def test_metrics_match_sklearn_when_installed(rng):
+    sk = pytest.importorskip("sklearn.metrics")
+    for _ in range(5):
+        t, p = rng.integers(0, 6, 80), rng.integers(0, 9, 80)
+        assert metrics.ari(t, p) == pytest.approx(sk.adjusted_rand_score(t, p))
+        assert metrics.nmi(t, p) == pytest.approx(sk.normalized_mutual_info_score(t, p))
+        assert metrics.homogeneity(t, p) == pytest.approx(sk.homogeneity_score(t, p))
+        assert metrics.completeness(t, p) == pytest.approx(sk.completeness_score(t, p))
+
+
+def test_canonical_labels_by_size_then_first_member():
+    assert canonical(np.array([7, 3, 3, 9, 9, 9])).tolist() == [2, 1, 1, 0, 0, 0]
+    assert canonical(np.array([4, 2, 4, 2])).tolist() == [0, 1, 0, 1]
+
+
+# -- clustering ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def emb():
+    return rnabert.embed(str(EXAMPLES))
+
+
+def _families(names):
+    return [n.split("|")[0] for n in names]
+
+
+def test_default_clustering_finds_the_example_families(emb):
+    c = rnabert.cluster(emb)
+    assert c.method == "average" and len(c) == len(emb)
+    assert metrics.ari(_families(emb.names), c.labels) >= 0.8
+    # representatives are members of their own cluster; their bits are their self-scores
+    assert all(c.labels[c.representative[k]] == c.labels[k] for k in range(len(c)))
+    reps = np.unique(c.representative)
+    assert len(reps) == c.n_clusters
+    assert (c.bits[reps] >= c.bits.max() - 1e-3).all() or (c.bits[reps] > 0).all()
+    assert np.all(np.diff(np.bincount(c.labels)) <= 0)  # cluster 0 is the largest
+
+
+def test_streamed_path_gives_the_dense_clusters(emb, tmp_path):
+    dense = cluster(emb)
+    streamed = cluster(emb, dense_max=5, block=7, out_dir=tmp_path / "run")
+    assert streamed.info["edges"] > 0 and streamed.info["components_split_by_leiden"] == 0
+    assert streamed.labels.tolist() == dense.labels.tolist()
+    assert streamed.representative.tolist() == dense.representative.tolist()
+    np.testing.assert_array_equal(streamed.bits, dense.bits)
+    assert (tmp_path / "run" / "edges" / "edges.parquet").exists()
+
+
+def test_run_directory_resumes_with_identical_edges(emb, tmp_path):
+    run = tmp_path / "run"
+    cluster(emb, dense_max=5, block=7, out_dir=run)
+    edges = (run / "edges" / "edges.parquet").read_bytes()
+    shards = sorted((run / "edges" / "tiles").glob("*.parquet"))
+    assert len(shards) == 21  # 6 blocks of 7: 6 * 7 / 2 tiles
+    for s in shards[::3]:  # as if the run had stopped before these tiles
+        s.unlink()
+    (run / "edges" / "edges.parquet").unlink()
+    again = cluster(emb, dense_max=5, block=7, out_dir=run)
+    assert (run / "edges" / "edges.parquet").read_bytes() == edges
+    assert again.labels.tolist() == cluster(emb).labels.tolist()
+
+
+def test_run_directory_of_another_run_is_refused(emb, tmp_path):
+    cluster(emb, dense_max=5, block=7, out_dir=tmp_path)
+    with pytest.raises(ValueError, match="holds a different run"):
+        cluster(emb, dense_max=5, block=8, out_dir=tmp_path)
+    manifest = json.loads((tmp_path / "edges" / "manifest.json").read_text())
+    assert manifest["tiles"] == 21 and manifest["format"] == "rnabert-edges/1"
+
+
+def test_graph_methods_and_spectral(emb):
+    fam = _families(emb.names)
+    leiden = cluster(emb, method="leiden", top_k=3)
+    comps = cluster(emb, method="components")
+    spec = cluster(emb, n_clusters=4)
+    assert leiden.method == "leiden" and metrics.ari(fam, leiden.labels) > 0.5
+    assert comps.method == "components" and comps.n_clusters <= cluster(emb).n_clusters
+    assert spec.method == "spectral" and spec.n_clusters == 4
+    with pytest.raises(ValueError, match="n_clusters must be between 1"):
+        cluster(emb, n_clusters=len(emb) + 1)
+
+
+def test_empty_and_single_inputs(emb):
+    empty = cluster([])
+    assert len(empty) == 0 and empty.n_clusters == 0
+    one = cluster(emb.subset([3]))
+    assert one.labels.tolist() == [0] and one.representative.tolist() == [0]
+    assert np.isfinite(one.bits).all()
+
+
+def test_duplicate_names_are_refused(emb):
+    with pytest.raises(ValueError, match=r"duplicate sequence name 'x'"):
+        cluster([("x", "GGGAAACCCUUU"), ("y", "ACGUACGUACGU"), ("x", "GGGAAACCCUUA")])
+    same = rnabert.Embeddings(emb.values, emb.offsets, ["x"] * len(emb), emb.sequences)
+    with pytest.raises(ValueError, match=r"duplicate sequence name 'x' \(records 1 and 2\)"):
+        cluster(same)
+
+
+def test_invalid_characters_name_the_record_and_position():
+    with pytest.raises(ValueError, match=r"sequence 'b'.*'X' at position 3"):
+        cluster([("a", "ACGUACGU"), ("b", "ACXGU")])
+
+
+def test_outputs_tsv_and_parquet(emb, tmp_path):
+    c = cluster(emb.subset(range(6)))
+    c.write(tmp_path / "c.tsv")
+    lines = (tmp_path / "c.tsv").read_text().splitlines()
+    assert lines[0].split("\t") == ["sequence", "cluster", "representative", "bits", "evalue"]
+    assert len(lines) == 7 and lines[1].split("\t")[0] == emb.names[0]
+    pq = pytest.importorskip("pyarrow.parquet")
+    c.write(tmp_path / "c.parquet")
+    table = pq.read_table(tmp_path / "c.parquet")
+    assert table.column("cluster").to_pylist() == c.labels.tolist()
+    assert table.column("representative").to_pylist()[0] == emb.names[c.representative[0]]
+    assert os.path.getsize(tmp_path / "c.parquet") > 0
+
+
+def test_bad_arguments(emb):
+    with pytest.raises(ValueError, match="method must be one of"):
+        cluster(emb, method="kmeans")
+    with pytest.raises(ValueError, match="executor must be one of"):
+        cluster(emb, dense_max=5, executor="slurm")
+    with pytest.raises(ValueError, match="threshold"):
+        cluster(emb, threshold=float("nan"))
