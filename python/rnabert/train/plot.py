@@ -51,6 +51,8 @@ def plot_metrics(metrics_path, png_path=None) -> Optional[pathlib.Path]:
 if __name__ == "__main__":  # deprecated: `rnabert plot-metrics METRICS [PNG]`
     import sys
 
+    from .._deprecated import warn_moved
     from ..cli import main as cli_main
 
+    warn_moved("python -m rnabert.train.plot", "rnabert plot-metrics", stacklevel=2)
     sys.exit(cli_main(["plot-metrics", *sys.argv[1:]]))
