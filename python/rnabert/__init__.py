@@ -41,6 +41,8 @@ _LAZY = {
     "read_stockholm": "rnabert.seqs",
     "write_stockholm": "rnabert.seqs",
     "tokenize": "rnabert.seqs",
+    "search": "rnabert.search",
+    "Database": "rnabert.search",
 }
 
 # public submodules, imported on first use too
@@ -55,7 +57,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'rnabert' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    mod = importlib.import_module(module)
+    # rnabert.search is a callable package: the name must stay bound to the package
+    value = mod if module == f"{__name__}.{name}" else getattr(mod, name)
     globals()[name] = value  # later lookups skip this function
     return value
 

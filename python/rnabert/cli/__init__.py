@@ -21,6 +21,8 @@ from .common import CliError
 COMMANDS = (
     "embed",
     "align",
+    "db",
+    "search",
     "cluster",
     "train",
     "evaluate_alignment",
