@@ -89,3 +89,40 @@ def test_build_benchmark_layout():
     q0 = 0
     sisters = (b.family[b.database] == 1) & ~b.decoy[b.database]
     assert not counted[q0, sisters].any() and b.truth(clan_neutral=False)[1][q0, sisters].all()
+
+
+def test_evaluate_homology_command_refuses_bad_input(tmp_path):
+    import subprocess
+    import sys
+
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rnabert.cli",
+            "evaluate-homology",
+            "--data",
+            str(tmp_path / "none.sto"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2 and "none.sto: no such file" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    other = tmp_path / "other.sto"
+    other.write_text("# STOCKHOLM 1.0\n#=GF AC RF99999\na ACGUACGU\nb ACGUACGA\n//\n")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rnabert.cli",
+            "evaluate-homology",
+            "--data",
+            str(other),
+            "--no-peers",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2 and "holds none of the validation families" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -26,6 +26,7 @@ COMMANDS = (
     "cluster",
     "train",
     "evaluate_alignment",
+    "evaluate_homology",
     "average_checkpoints",
     "ship_weights",
     "plot_metrics",
