@@ -5,7 +5,7 @@ import sys
 import types
 
 from .database import Database, DatabaseError
-from .search import COLUMNS, Hit, reverse_complement, search
+from .searching import COLUMNS, Hit, reverse_complement, search
 
 __all__ = ["Database", "DatabaseError", "Hit", "COLUMNS", "search", "reverse_complement"]
 

@@ -301,13 +301,15 @@ class Database:
         db._ingest(targets, net, device, progress)
         return db
 
-    def add(self, targets, *, model=None, device: str = "auto", progress=None) -> "Database":
+    def add(
+        self, targets, *, model=None, head="auto", device: str = "auto", progress=None
+    ) -> "Database":
         """Append ``targets`` to this database (same model and scoring); resumable like build."""
         from ..model.inference import resolve_model
 
         net = resolve_model(model, _torch_device(device))
-        if model_fingerprint(net) != self.manifest["model"]:
-            raise DatabaseError(f"{self.path}: built with another model; add needs the same one")
+        self.check_model(net)
+        self.scoring = self.query_scoring(model, head)
         source = _source_of(targets)
         pending = self.manifest.get("pending")
         if pending is None or self.manifest.get("complete"):
@@ -489,11 +491,12 @@ class Database:
                 f"the queries' model is {fp[:12]}…: search with the database's model or rebuild it"
             )
 
-    def query_scoring(self, model) -> Scoring:
-        """The database's scoring with its head loaded (checked against the stored fingerprint)."""
+    def query_scoring(self, model, head="auto") -> Scoring:
+        """The database's scoring with its head loaded (checked against the stored fingerprint):
+        ``head`` as for :meth:`build` ("auto": the model's or the shipped one)."""
         if self.scoring.kind == "cosine":
             return self.scoring
-        sc = resolve_scoring("auto", model)
+        sc = resolve_scoring(head, model)
         if sc.kind != "homology" or sc.head_sha256 != self.scoring.head_sha256:
             raise DatabaseError(
                 f"{self.path}: built with a homology head that this model does not carry"

@@ -80,6 +80,7 @@ def search(
     db,
     *,
     model=None,
+    head="auto",
     max_evalue: float = 10.0,
     exhaustive: bool = False,
     strand: str = "plus",
@@ -102,6 +103,8 @@ def search(
         Queries longer than the model's 440 positions are embedded in windows, as ``embed`` does.
     db : Database or path
     model : the encoder; default the shipped one. It must be the database's (checked).
+    head : the homology head the database was built with: "auto" (the model's or the shipped
+        one) or a path (checked against the database's fingerprint of it).
     max_evalue : report hits with E ≤ this (default 10).
     exhaustive : rescore every unit instead of the prefilter's candidates.
     strand : "plus", "minus" or "both" (the reverse complement of the query is searched too).
@@ -135,7 +138,7 @@ def search(
     db = db if isinstance(db, Database) else Database.open(db)
     net = resolve_model(model, _torch_device(device))
     db.check_model(net)
-    scoring = db.query_scoring(model if model is not None else None)
+    scoring = db.query_scoring(model, head)
     records = list(records_from(queries))
     if not records:
         raise ValueError("no query sequences")

@@ -1,0 +1,230 @@
+"""Homolog search: the database (build, resume, refusals) and the search (hits, coordinates, both
+strands, resumed output), through the Python API and the command line."""
+
+import filecmp
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("faiss")
+pytest.importorskip("pyarrow")
+
+import rnabert  # noqa: E402
+from rnabert.cli import main  # noqa: E402
+from rnabert.search import Database, DatabaseError, reverse_complement, search  # noqa: E402
+from rnabert.seqs import read_fasta  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model():
+    return rnabert.load_model()
+
+
+@pytest.fixture(scope="module")
+def records(request):
+    from conftest import EXAMPLES
+
+    return [(r.name, r.seq) for r in read_fasta(EXAMPLES / "rfam_examples.fa")][:12]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, records, model):
+    path = tmp_path_factory.mktemp("search") / "db.rnabert"
+    return Database.build(path, records, model=model, chunk_records=5, progress=False)
+
+
+def _fasta(path, recs):
+    path.write_text("".join(f">{n}\n{s}\n" for n, s in recs))
+    return path
+
+
+def test_database_describes_itself(db, records):
+    info = db.info()
+    assert info["targets"] == info["units"] == len(records)
+    assert info["target_residues"] == sum(len(s) for _, s in records)
+    assert info["scoring"] == "homology" and info["dim"] == 128 and info["dtype"] == "float16"
+    assert info["chunks"] == 3
+    Database.open(db.path, verify=True)
+
+
+def test_every_query_finds_itself_first_with_full_coordinates(db, records, model):
+    hits = search(records, db, model=model, progress=False)
+    for name, seq in records:
+        mine = [h for h in hits if h.query == name]
+        top = mine[0]
+        assert top.target == name and top.strand == "+"
+        assert (top.qstart, top.qend, top.tstart, top.tend) == (1, len(seq), 1, len(seq))
+        assert top.identity == 1.0 and top.gaps == 0 and top.aln_len == len(seq)
+        evalues = [h.evalue for h in mine]
+        assert evalues == sorted(evalues) and max(evalues) <= 10.0
+
+
+def test_prefiltered_hits_are_exhaustive_hits_and_all_candidates_is_exhaustive(db, records, model):
+    pre = search(records, db, model=model, candidates=3, progress=False)
+    full = search(records, db, model=model, exhaustive=True, progress=False)
+    every = search(records, db, model=model, candidates=len(records), progress=False)
+    assert every == full
+    exhaustive = {(h.query, h.target): h for h in full}
+    assert len(pre) <= 3 * len(records)
+    assert all(exhaustive[(h.query, h.target)] == h for h in pre)  # rescoring is exact
+
+
+def test_empty_query_file_is_an_error(tmp_path, db, model):
+    empty = tmp_path / "empty.fa"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="no sequences"):
+        search(str(empty), db, model=model)
+
+
+def test_invalid_character_names_record_and_position(tmp_path, db, model):
+    bad = _fasta(tmp_path / "bad.fa", [("fine", "ACGUACGU"), ("broken", "ACGUAC@GU")])
+    with pytest.raises(ValueError, match=r"broken.*7"):
+        search(str(bad), db, model=model)
+
+
+def test_database_of_another_model_is_refused(db, records):
+    import torch
+
+    other = rnabert.load_model()
+    with torch.no_grad():
+        next(other.parameters()).add_(0.01)
+    with pytest.raises(DatabaseError, match="another model"):
+        search(records[:1], db, model=other)
+
+
+def test_truncated_or_corrupt_vector_file_is_refused(tmp_path, db):
+    copy = tmp_path / "copy"
+    shutil.copytree(db.path, copy)
+    vec = copy / "vectors.bin"
+    data = bytearray(vec.read_bytes())
+    data[100] ^= 0xFF  # same size, one byte changed: only the checksums see it
+    vec.write_bytes(bytes(data))
+    Database.open(copy)
+    with pytest.raises(DatabaseError, match="checksum"):
+        Database.open(copy, verify=True)
+    vec.write_bytes(bytes(data[:-256]))
+    with pytest.raises(DatabaseError, match="truncated"):
+        Database.open(copy)
+
+
+def test_another_format_version_is_refused(tmp_path, db):
+    import json
+
+    copy = tmp_path / "copy"
+    shutil.copytree(db.path, copy)
+    man = json.loads((copy / "manifest.json").read_text())
+    man["format"] = "rnabert-search-db/0"
+    (copy / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(DatabaseError, match="format"):
+        Database.open(copy)
+
+
+def test_interrupted_build_resumes_identically(tmp_path, records, model, db, monkeypatch):
+    path = tmp_path / "db"
+    calls = {"n": 0}
+    original = Database._add_chunk
+
+    def dies_on_the_second_chunk(self, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(Database, "_add_chunk", dies_on_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        Database.build(path, records, model=model, chunk_records=5, progress=False)
+    with pytest.raises(DatabaseError, match="interrupted"):
+        Database.open(path)
+    monkeypatch.setattr(Database, "_add_chunk", original)
+    Database.build(path, records, model=model, chunk_records=5, progress=False)
+    for name in ("vectors.bin", "coarse.bin", "units.parquet", "pooled.npy"):
+        assert filecmp.cmp(path / name, db.path / name, shallow=False), name
+
+
+def test_add_appends_targets(tmp_path, records, model):
+    path = tmp_path / "db"
+    Database.build(path, records[:6], model=model, progress=False)
+    db = Database.open(path).add(records[6:], model=model, progress=False)
+    assert Database.open(path).info()["targets"] == len(records) == db.info()["targets"]
+    hits = search(records[8:9], db, model=model, progress=False)
+    assert hits[0].target == records[8][0]
+
+
+def test_minus_strand_hit_in_a_long_target_at_the_right_coordinates(tmp_path, records, model):
+    rng = np.random.default_rng(3)
+    genome = "".join(rng.choice(list("ACGU"), 5000))
+    name, rna = records[0]
+    at = 2600  # inside the second and third segment of 2000 with overlap 400
+    genome = genome[:at] + reverse_complement(rna) + genome[at:]
+    fwd_at = 700
+    plus_query = genome[fwd_at : fwd_at + 520]  # longer than the model's 440 positions
+    db = Database.build(
+        tmp_path / "genome", [("chr1", genome)], model=model, segment=2000, overlap=400
+    )
+    assert db.info()["units"] == 3
+    hits = search([(name, rna), ("slice", plus_query)], db, model=model, strand="both")
+    mine = [h for h in hits if h.query == name]
+    top = mine[0]
+    assert top.strand == "-" and top.target == "chr1"
+    assert abs(top.tstart - (at + len(rna))) <= 2 and abs(top.tend - (at + 1)) <= 2
+    assert top.qstart <= 3 and top.qend >= len(rna) - 2
+    assert len([h for h in mine if h.strand == "-" and h.evalue < 1e-5]) == 1  # segments merged
+    top = [h for h in hits if h.query == "slice"][0]
+    assert top.strand == "+" and (top.tstart, top.tend) == (fwd_at + 1, fwd_at + 520)
+    assert (top.qstart, top.qend) == (1, 520)
+
+
+def test_cosine_database_reports_raw_scores_without_evalues(tmp_path, records, model):
+    db = Database.build(tmp_path / "cos", records[:6], model=model, head="cosine")
+    assert db.info()["scoring"] == "cosine" and db.info()["dim"] == 120
+    hits = search(records[:2], db, model=model, progress=False)
+    assert hits[0].target == records[0][0] and np.isnan(hits[0].evalue)
+
+
+def test_interrupted_search_resumes_identically(tmp_path, records, db, model, monkeypatch):
+    from rnabert.search import searching as search_module
+
+    whole = tmp_path / "whole.tsv"
+    search(records, db, model=model, output=whole, batch_queries=4, progress=False)
+    out = tmp_path / "part.tsv"
+    original = search_module._Writer.write
+    calls = {"n": 0}
+
+    def dies_after_two_batches(self, hits, done):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            self.fh.write("half a line")  # a batch cut short mid-write
+            raise KeyboardInterrupt
+        return original(self, hits, done)
+
+    monkeypatch.setattr(search_module._Writer, "write", dies_after_two_batches)
+    with pytest.raises(KeyboardInterrupt):
+        search(records, db, model=model, output=out, batch_queries=4, progress=False)
+    monkeypatch.setattr(search_module._Writer, "write", original)
+    search(records, db, model=model, output=out, batch_queries=4, resume=True, progress=False)
+    assert out.read_text() == whole.read_text()
+
+
+def test_command_line_build_info_search(tmp_path, records, capsys):
+    targets = _fasta(tmp_path / "t.fa", records[:8])
+    queries = _fasta(tmp_path / "q.fa", records[:2])
+    dbp, out = tmp_path / "db.rnabert", tmp_path / "hits.tsv"
+    assert main(["db", "build", str(targets), "-o", str(dbp), "--no-progress"]) == 0
+    assert main(["db", "info", str(dbp), "--verify"]) == 0
+    assert "checksums\tok" in capsys.readouterr().out
+    assert main(["search", str(queries), str(dbp), "-o", str(out), "--no-progress"]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0].split("\t") == [
+        "query", "target", "bits", "evalue", "qstart", "qend", "tstart", "tend", "strand",
+        "aln_len", "identity", "gaps",
+    ]  # fmt: skip
+    assert lines[1].split("\t")[:2] == [records[0][0], records[0][0]]
+    pq = tmp_path / "hits.parquet"
+    assert main(["search", str(queries), str(dbp), "-o", str(pq), "--no-progress"]) == 0
+    import pyarrow.parquet as papq
+
+    assert papq.read_table(pq).num_rows == len(lines) - 1
+    assert main(["search", str(tmp_path / "none.fa"), str(dbp), "-o", str(out)]) == 2
+    assert main(["db", "info", str(tmp_path)]) == 2
+    assert "not an rnabert search database" in capsys.readouterr().err
