@@ -90,3 +90,15 @@ def test_shipped_head_tells_a_homolog_from_its_shuffle():
     assert (
         np.nanmax(res.evalue()[(res.j >= 4) & (res.i < 4)]) > 1e-3
     )  # unrelated pairs are not significant
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no homology head shipped")
+def test_shipped_head_belongs_to_the_shipped_encoder():
+    import hashlib
+
+    from rnabert.alignment.heads import load_homology_head
+    from rnabert.model.checkpoint import DEFAULT_WEIGHTS
+
+    head = load_homology_head()
+    assert head.encoder_sha256 == hashlib.sha256(DEFAULT_WEIGHTS.read_bytes()).hexdigest()
+    assert head.params.mode == "local" and head.null.lam > 0 and head.input_dim == 120
