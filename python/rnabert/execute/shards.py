@@ -62,6 +62,8 @@ class ShardStore:
             tmp.write_text(json.dumps(self.manifest, indent=1, sort_keys=True) + "\n")
             os.replace(tmp, path)
         self.tiles_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.tiles_dir.glob(".*.tmp"):  # a killed run's half-written shard
+            stale.unlink(missing_ok=True)
         return self
 
     def shard(self, tile: Tuple[int, int]) -> pathlib.Path:
@@ -75,10 +77,14 @@ class ShardStore:
         table = pa.table({c: edges[c] for c in EDGE_COLUMNS})
         final = self.shard(tile)
         tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as fh:  # on disk before it counts as done
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        try:
+            pq.write_table(table, tmp)
+            with open(tmp, "rb") as fh:  # on disk before it counts as done
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        finally:  # interrupted mid-write: leave no partial file behind
+            if tmp.exists():
+                tmp.unlink()
 
     def read(self, tile: Tuple[int, int]) -> Dict[str, np.ndarray]:
         _, pq = _pyarrow()
