@@ -24,6 +24,7 @@ COMMANDS = (
     "db",
     "search",
     "cluster",
+    "bench",
     "train",
     "evaluate_alignment",
     "evaluate_homology",
