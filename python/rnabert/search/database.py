@@ -138,8 +138,9 @@ def coarse_vectors(vec: Embeddings, factor: int) -> Tuple[np.ndarray, np.ndarray
     # block index of every base: unit's first row + position // factor
     pos = np.arange(vec.total_len) - np.repeat(vec.offsets[:-1], lengths)
     block = np.repeat(offsets[:-1], lengths) + pos // factor
-    out = np.zeros((int(offsets[-1]), vec.dim), np.float32)
-    np.add.at(out, block, vec.values)
+    # blocks are contiguous runs of bases: a segmented sum over their first rows
+    firsts = np.flatnonzero(np.diff(block, prepend=-1))
+    out = np.add.reduceat(vec.values, firsts, axis=0).astype(np.float32)
     out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
     return out, offsets
 
@@ -621,15 +622,6 @@ def _write_index(path: pathlib.Path, pooled: np.ndarray) -> None:
         index = faiss.IndexFlatIP(d)
     index.add(np.ascontiguousarray(pooled, np.float32))
     faiss.write_index(index, str(path))
-
-
-def effective_residues(db: Database) -> float:
-    """The database's search space in residues: each target's effective length, summed."""
-    units = db.units
-    first = units.column("start").to_numpy() == 0
-    tl = units.column("target_length").to_numpy()[first]
-    null = db.scoring.null
-    return float(null.effective(tl).sum()) if null is not None else float(tl.sum())
 
 
 __all__ = ["Database", "DatabaseError", "Scoring", "model_fingerprint", "resolve_scoring"]

@@ -9,8 +9,12 @@ minus strand):
    exhaustive hits with E ≤ 0.01 at 400 candidates of 3,134), because the head's vectors are
    centred on each sequence's mean: their mean says little about the family.
 2. rescoring: the full local alignment of the query against each candidate under the database's
-   scoring (the homology head by default), E = m'·N·2^(−bits) with N the database's effective
-   residues (× 2 when both strands are searched);
+   scoring (the homology head by default); E = Z·m'·n'·2^(−bits), the pair's own expected count
+   times Z, the number of units searched (× 2 when both strands are), as HMMER reports
+   per-sequence E-values. Summed over the database it is calibrated like BLAST's m'·N form, but
+   it ranks a hit by its significance against its own target's length, which measurably ranks
+   homologs better (validation families, exhaustive: ROC1 0.957 -> 0.960, sensitivity at one
+   false positive per query 0.846 -> 0.859, decoy hits with E ≤ 1 per query 1.88 -> 1.42);
 3. the hits with E ≤ ``max_evalue`` are aligned again with traceback for their coordinates,
    identity and gaps; hits of overlapping segments of one long target are merged (the best kept).
 
@@ -24,13 +28,13 @@ import json
 import os
 import pathlib
 from dataclasses import astuple, dataclass, fields
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from ..alignment import engine
 from ..embeddings import Embeddings
-from .database import Database, coarse_vectors, effective_residues
+from .database import Database, coarse_vectors
 
 COLUMNS = (
     "query",
@@ -91,6 +95,7 @@ def search(
     format: Optional[str] = None,
     resume: bool = False,
     batch_queries: int = 16,
+    cache_bytes: int = 2 << 30,
     threads: Optional[int] = None,
     device: str = "auto",
     progress: Optional[bool] = None,
@@ -113,6 +118,8 @@ def search(
     min_score : for a cosine database (no E-values): the least raw score reported.
     output, format : write hits as they are found to ``output`` ("tsv" with a header line, "json"
         lines, or "parquet"; default from the suffix, else tsv).
+    cache_bytes : the database's vectors are held in memory as fp32 while they fit in this many
+        bytes (default 2 GiB), else read from the memory map batch by batch.
     resume : continue an interrupted search into ``output`` (tsv or json) after its last complete
         batch of queries; the result is identical to an uninterrupted run.
 
@@ -144,8 +151,8 @@ def search(
         raise ValueError("no query sequences")
     engine_device = resolve_device(device, engine=True)
     strands = {"plus": ("+",), "minus": ("-",), "both": ("+", "-")}[strand]
-    space = effective_residues(db) * len(strands)
-    ctx = _Context(db, scoring, net, strands, space, engine_device, threads)
+    space = len(db) * len(strands)  # Z: units searched
+    ctx = _Context(db, scoring, net, strands, space, engine_device, threads, cache_bytes)
 
     writer = _Writer(output, fmt, resume) if output is not None else None
     start = writer.queries_done if writer is not None else 0
@@ -177,7 +184,7 @@ def search(
 class _Context:
     """What every batch of queries needs: the database's blocks, scoring and search space."""
 
-    def __init__(self, db: Database, scoring, net, strands, space, device, threads):
+    def __init__(self, db: Database, scoring, net, strands, space, device, threads, cache_bytes):
         self.db, self.scoring, self.net = db, scoring, net
         self.strands, self.space = strands, space
         self.kw = {"threads": threads, "device": device}
@@ -192,16 +199,39 @@ class _Context:
         self.coffsets = np.zeros(len(self.lengths) + 1, np.int64)
         np.cumsum(crows, out=self.coffsets[1:])
         self.blocks = _blocks(self.offsets, _UNIT_BLOCK_ROWS)
+        self._cache = {}
+        self.cache_bytes = cache_bytes
+
+    def _store(self, coarse: bool) -> Tuple[np.ndarray, bool]:
+        """The database's vectors: unit fp32 rows in memory when they fit the cache budget (read
+        and renormalised once per search, not once per batch), else the fp16 memory map."""
+        key = "coarse" if coarse else "vectors"
+        if key not in self._cache:
+            mm = self.db.coarse if coarse else self.db.vectors
+            if mm.size * 4 <= self.cache_bytes:
+                self.cache_bytes -= mm.size * 4
+                values = np.asarray(mm, dtype=np.float32)
+                values /= np.maximum(np.linalg.norm(values, axis=1, keepdims=True), 1e-12)
+                self._cache[key] = (values, True)
+            else:
+                self._cache[key] = (mm, False)
+        return self._cache[key]
 
     def unit_block(self, units: np.ndarray, coarse: bool = False) -> Embeddings:
-        """Vectors of the given units (fp32 copies from the memory map)."""
-        offs, store = (self.coffsets, self.db.coarse) if coarse else (self.offsets, self.db.vectors)
-        spans = [store[offs[u] : offs[u + 1]] for u in units]
-        values = np.concatenate(spans).astype(np.float32)
+        """Vectors of the given units, as one block for the engine."""
+        offs = self.coffsets if coarse else self.offsets
+        store, unit = self._store(coarse)
+        if len(units) and units[-1] - units[0] + 1 == len(units):  # a range: one slice
+            values = store[offs[units[0]] : offs[units[-1] + 1]]
+        else:
+            values = np.concatenate([store[offs[u] : offs[u + 1]] for u in units])
         lens = offs[units + 1] - offs[units]
         o = np.zeros(len(units) + 1, np.int64)
         np.cumsum(lens, out=o[1:])
-        return Embeddings(values, o)
+        emb = Embeddings(np.asarray(values, dtype=np.float32), o)
+        if unit:
+            emb._unit = emb.values  # already unit rows: the engine need not normalise again
+        return emb
 
     def search_batch(self, records, exhaustive, candidates, max_evalue, min_score, max_hits):
         from ..model.inference import embed_records
@@ -217,16 +247,14 @@ class _Context:
         emb = embed_records(self.net, pieces)
         vec = self.scoring.vectors(emb)
         qlen = vec.lengths
-        n_units = len(self.lengths)
         if exhaustive:
-            pairs = np.stack(np.meshgrid(np.arange(len(pieces)), np.arange(n_units), indexing="ij"))
-            pairs = pairs.reshape(2, -1).T
+            pairs, raw = self.score_all(vec)
         else:
             pairs = self.prefilter(vec, candidates)
-        raw = self.rescore(vec, pairs)
+            raw = self.rescore(vec, pairs)
         null = self.scoring.null
         if null is not None:
-            evalue = null.evalue(raw, qlen[pairs[:, 0]], self.space)
+            evalue = null.evalue(raw, qlen[pairs[:, 0]], self.lengths[pairs[:, 1]]) * self.space
             keep = evalue <= max_evalue
             score = null.bits(raw)
         else:
@@ -271,6 +299,18 @@ class _Context:
         first = np.searchsorted(qi, qi, side="left")
         keep = (np.arange(len(qi)) - first) < candidates
         return np.stack([qi[keep], tj[keep]], axis=1).astype(np.int64)
+
+    def score_all(self, vec: Embeddings) -> Tuple[np.ndarray, np.ndarray]:
+        """Every (piece, unit) pair and its local-alignment score, a block of units at a time."""
+        pairs, raw = [], []
+        p = self.scoring.params
+        for u0, u1 in self.blocks:
+            block = self.unit_block(np.arange(u0, u1))
+            dense = np.asarray(engine.all_vs_all(vec, p, targets=block, **self.kw))
+            i, j = np.indices(dense.shape)
+            pairs.append(np.stack([i.ravel(), j.ravel() + u0], axis=1))
+            raw.append(dense.ravel().astype(np.float64))
+        return np.concatenate(pairs).astype(np.int64), np.concatenate(raw)
 
     def rescore(self, vec: Embeddings, pairs: np.ndarray) -> np.ndarray:
         """Full local-alignment scores of (piece, unit) pairs, a block of units at a time."""

@@ -1,0 +1,237 @@
+"""Homolog search on the held-out validation families, side by side in one run.
+
+    python benchmarks/eval_search.py [--json out.json] [--speed-targets 100000]
+
+Benchmark (as benchmarks/eval_homology.py builds it): 2 queries per validation family, database =
+the other members (up to 38 per family) plus one dinucleotide-preserving shuffle of each. Methods:
+``rnabert search`` prefiltered (the defaults) and exhaustive, ``blastn -task blastn -word_size 7``
+and ``nhmmer`` (single-sequence queries), all with their own database E-values. Per method: mean
+per-query ROC AUC and ROC1 over the reported hits (unreported pairs rank last), pooled sensitivity
+at one false positive per query (same-clan sister families neutral, and counted as negatives),
+shuffled-decoy and non-homologous hits with E ≤ 1 per query, queries per second. Prefilter recall:
+the fraction of the exhaustive search's hits with E ≤ 0.01 that the prefiltered search reports.
+
+``--speed-targets N``: one 100-nt query against N synthetic targets of 100 nt (2,000 random
+sequences embedded once, their vectors repeated), prefiltered and exhaustive, with blastn and
+nhmmer on the same targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+import rnabert
+from rnabert.evaluate import peers
+from rnabert.evaluate.homology import build_benchmark, search_metrics
+from rnabert.search import Database, search
+from rnabert.seqs import AmbiguousBaseWarning
+from rnabert.train.data import read_families, read_validation_file
+
+
+def _write_fasta(path, recs):
+    with open(path, "w") as fh:
+        for n, s in recs:
+            fh.write(f">{n}\n{s}\n")
+
+
+def _matrix(hits, qindex, dindex, nq, nd):
+    ev = np.full((nq, nd), np.inf)
+    for h in hits:
+        i, j = qindex[h.query], dindex[h.target]
+        ev[i, j] = min(ev[i, j], h.evalue)
+    return ev
+
+
+def _row(name, ev, bench, seconds, homolog, counted, counted_strict):
+    score = -np.log(np.maximum(ev, 1e-300))
+    score[~np.isfinite(ev)] = -np.inf
+    s = search_metrics(score, homolog, counted)
+    c = search_metrics(score, homolog, counted_strict)
+    decoy = bench.decoy[bench.database][None, :]
+    nq = len(bench.queries)
+    return {
+        "method": name,
+        "auc": s["auc"],
+        "roc1": s["roc1"],
+        "sens_1fp": s["sens_1fp"],
+        "roc1_clan_neg": c["roc1"],
+        "sens_1fp_clan_neg": c["sens_1fp"],
+        "decoys_e1_per_q": float(((ev <= 1) & decoy).sum() / nq),
+        "nonhomologs_e1_per_q": float(((ev <= 1) & ~homolog & counted).sum() / nq),
+        "seconds": seconds,
+        "queries_per_s": nq / max(seconds, 1e-9),
+    }
+
+
+def _table(rows):
+    out = [
+        "| method | ROC AUC | ROC1 | sens@1FP/q | ROC1 (clan neg.) | sens@1FP/q (clan neg.) | "
+        "decoys E≤1 /q | non-homologs E≤1 /q | queries/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['method']} | {r['auc']:.3f} | {r['roc1']:.3f} | {r['sens_1fp']:.3f} | "
+            f"{r['roc1_clan_neg']:.3f} | {r['sens_1fp_clan_neg']:.3f} | "
+            f"{r['decoys_e1_per_q']:.2f} | {r['nonhomologs_e1_per_q']:.2f} | "
+            f"{r['queries_per_s']:.1f} |"
+        )
+    return "\n".join(out)
+
+
+def benchmark(args, model, tmp):
+    held = set(read_validation_file())
+    fams = read_families(args.data)
+    val = [f.alignment for f in fams if f.accession in held]
+    bench = build_benchmark(val, max_members=args.max_members, seed=args.seed)
+    nq, nd = len(bench.queries), len(bench.database)
+    print(
+        f"validation benchmark: {len(bench.accessions)} families, {nq} queries, {nd} database "
+        f"sequences ({int(bench.decoy.sum())} shuffles)",
+        flush=True,
+    )
+    q = [(bench.names[i], bench.seqs[i]) for i in bench.queries]
+    d = [(bench.names[i], bench.seqs[i]) for i in bench.database]
+    qfa, dfa = os.path.join(tmp, "queries.fa"), os.path.join(tmp, "db.fa")
+    _write_fasta(qfa, q)
+    _write_fasta(dfa, d)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AmbiguousBaseWarning)
+        db = Database.build(os.path.join(tmp, "db.rnabert"), dfa, model=model, progress=False)
+    build_s = time.perf_counter() - t
+    print(f"database build: {build_s:.1f} s, {db.info()}", flush=True)
+    qindex = {n: i for i, (n, _) in enumerate(q)}
+    dindex = {n: j for j, (n, _) in enumerate(d)}
+    homolog, counted = bench.truth(clan_neutral=True)
+    _, counted_strict = bench.truth(clan_neutral=False)
+    rows, evs = [], {}
+    runs = [(f"rnabert search --candidates {c}", {"candidates": c}) for c in args.candidates]
+    runs.append(("rnabert search --exhaustive", {"exhaustive": True}))
+    for name, kw in runs:
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AmbiguousBaseWarning)
+            hits = search(qfa, db, model=model, candidates=args.candidates, progress=False, **kw)
+        sec = time.perf_counter() - t
+        evs[name] = _matrix(hits, qindex, dindex, nq, nd)
+        rows.append(_row(name, evs[name], bench, sec, homolog, counted, counted_strict))
+        print(rows[-1], flush=True)
+    strong = evs["rnabert search --exhaustive"] <= 0.01
+    recall = {}
+    for name, _ in runs[:-1]:
+        recall[name] = float((strong & (evs[name] < np.inf)).sum() / max(1, strong.sum()))
+        print(f"{name}: recall of exhaustive hits with E <= 0.01: {recall[name]:.4f}", flush=True)
+    if not args.no_peers:
+        for name, available, run in (
+            ("blastn -task blastn -word_size 7", peers.blastn_available, peers.run_blastn),
+            ("nhmmer", peers.nhmmer_available, peers.run_nhmmer),
+        ):
+            if not available():
+                print(f"{name}: not installed, skipped")
+                continue
+            res = run(q, d, threads=2)
+            ev = np.where(np.isfinite(res.evalue), res.evalue, np.inf)
+            rows.append(_row(name, ev, bench, res.seconds, homolog, counted, counted_strict))
+            print(rows[-1], flush=True)
+    return {"rows": rows, "prefilter_recall": recall, "build_seconds": build_s, "db": db.info()}
+
+
+def speed(args, model, tmp):
+    """One 100-nt query against N synthetic 100-nt targets."""
+    rng = np.random.default_rng(args.seed)
+    base = 2000
+    seqs = ["".join(rng.choice(list("ACGU"), 100)) for _ in range(base + 1)]
+    query, seqs = seqs[0], seqs[1:]
+    small = Database.build(
+        os.path.join(tmp, "speed_base"), [(f"s{i}", s) for i, s in enumerate(seqs)], model=model,
+        progress=False,
+    )  # fmt: skip
+    reps = -(-args.speed_targets // base)
+    big = os.path.join(tmp, "speed_db")
+    os.makedirs(big)
+    _repeat_database(small, big, reps)
+    db = Database.open(big)
+    n = db.info()["targets"]
+    qfa = os.path.join(tmp, "speed_q.fa")
+    _write_fasta(qfa, [("query", query)])
+    out = {"targets": n}
+    for name, kw in (("prefiltered", {}), ("exhaustive", {"exhaustive": True})):
+        search(qfa, db, model=model, progress=False, **kw)  # warm: page cache, model
+        t = time.perf_counter()
+        search(qfa, db, model=model, progress=False, **kw)
+        out[name] = time.perf_counter() - t
+        print(f"speed, {n} targets, {name}: {out[name]:.2f} s", flush=True)
+    targets = [(f"t{k}_{i}", s) for k in range(reps) for i, s in enumerate(seqs)][:n]
+    for name, run in (("blastn", peers.run_blastn), ("nhmmer", peers.run_nhmmer)):
+        res = run([("query", query)], targets, threads=2)
+        out[name] = res.seconds
+        print(f"speed, {n} targets, {name}: {res.seconds:.2f} s", flush=True)
+    return out
+
+
+def _repeat_database(db: Database, dest: str, reps: int) -> None:
+    """A database whose targets are ``reps`` renamed copies of ``db``'s (speed tests only)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for name in ("vectors.bin", "coarse.bin"):
+        with open(os.path.join(dest, name), "wb") as out:
+            data = open(db.path / name, "rb").read()
+            for _ in range(reps):
+                out.write(data)
+    t = db.units
+    tables = []
+    for k in range(reps):
+        names = pa.array([f"t{k}_{x}" for x in t.column("target").to_pylist()])
+        tables.append(t.set_column(0, "target", names))
+    pq.write_table(pa.concat_tables(tables), os.path.join(dest, "units.parquet"))
+    shutil.copy(db.path / "index.faiss", os.path.join(dest, "index.faiss"))
+    man = dict(db.manifest)
+    man["chunks"] = man["chunks"] * reps
+    for key in ("units", "targets", "target_residues", "residues", "vectors_bytes", "coarse_bytes"):
+        man[key] = man[key] * reps
+    with open(os.path.join(dest, "manifest.json"), "w") as fh:
+        json.dump(man, fh)
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--data", default="../shared/data/rfam14.2-seed/Rfam14.2.seed.train.gz")
+    ap.add_argument("--max-members", type=int, default=40)
+    ap.add_argument("--candidates", type=int, nargs="+", default=[200, 500])
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--speed-targets", type=int, default=0)
+    ap.add_argument("--skip-benchmark", action="store_true")
+    ap.add_argument("--json")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    t0 = time.time()
+    model = rnabert.load_model()
+    result = {}
+    with tempfile.TemporaryDirectory(prefix="eval_search_") as tmp:
+        if not args.skip_benchmark:
+            result["benchmark"] = benchmark(args, model, tmp)
+            print(_table(result["benchmark"]["rows"]))
+            for name, r in result["benchmark"]["prefilter_recall"].items():
+                print(f"prefilter recall (exhaustive hits with E <= 0.01), {name}: {r:.4f}")
+        if args.speed_targets:
+            result["speed"] = speed(args, model, tmp)
+    print(f"total {time.time() - t0:.0f} s")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(result, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
