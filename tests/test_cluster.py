@@ -78,6 +78,18 @@ def test_streamed_path_gives_the_dense_clusters(emb, tmp_path):
     assert (tmp_path / "run" / "edges" / "edges.parquet").exists()
 
 
+def test_prefilter_path_finds_the_same_families(emb):
+    dense = cluster(emb)
+    pre = cluster(emb, prefilter=12)
+    assert 0 < pre.info["candidate_pairs"] < len(emb) * (len(emb) - 1) // 2
+    assert metrics.ari(dense.labels, pre.labels) == 1.0
+    from rnabert.clustering.prefilter import candidate_pairs
+
+    pairs = candidate_pairs(emb, 3)
+    assert (pairs[:, 0] < pairs[:, 1]).all() and len(np.unique(pairs, axis=0)) == len(pairs)
+    assert len(pairs) >= 3 * len(emb) // 2
+
+
 def test_run_directory_resumes_with_identical_edges(emb, tmp_path):
     run = tmp_path / "run"
     cluster(emb, dense_max=5, block=7, out_dir=run)

@@ -89,6 +89,14 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         "all-vs-all in tiles and keep only the edges",
     )
     p.add_argument(
+        "--prefilter",
+        type=int,
+        default=none,
+        metavar="K",
+        help="align only each sequence's K nearest neighbours by pooled homology vector (cost near "
+        "N*K; default: exhaustive up to 20,000 sequences, 100 above; 0: always exhaustive)",
+    )
+    p.add_argument(
         "--block", type=int, default=none, metavar="N", help="sequences per tile side (256)"
     )
     p.add_argument(
@@ -130,6 +138,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             "work_dir",
             "ray_address",
             "block",
+            "prefilter",
             "threads",
             "weights",
             "head",
@@ -167,6 +176,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
                 ray_address=args.ray_address,
                 block=args.block,
                 dense_max=args.dense_max,
+                prefilter=args.prefilter,
                 seed=args.seed,
                 progress=False if args.quiet else None,
             )

@@ -28,6 +28,8 @@ from .result import Clusters
 
 DEFAULT_THRESHOLD = 10.0  # bits of pair significance: chosen on 150 training families
 DENSE_MAX = 3000  # largest input (and component) clustered from a dense matrix: ~250 MB
+PREFILTER_MIN = 20_000  # above this many sequences, align only prefiltered candidate pairs
+DEFAULT_CANDIDATES = 100  # nearest pooled vectors per sequence on the prefilter path
 METHODS = ("auto", "average", "leiden", "components")
 
 
@@ -48,6 +50,7 @@ def cluster(
     block: Optional[int] = None,
     dense_max: int = DENSE_MAX,
     component_max: int = DENSE_MAX,
+    prefilter: Optional[int] = None,
     seed: int = 0,
     progress: Optional[bool] = None,
 ) -> Clusters:
@@ -84,6 +87,10 @@ def cluster(
         Largest input clustered from a dense matrix (above: streamed tiles and components).
     component_max : int
         Largest component clustered by exact average linkage (above: Leiden on its edges).
+    prefilter : int, optional
+        Align only each sequence's ``prefilter`` nearest neighbours by pooled homology vector
+        (cost near N·k instead of N²/2; homologs outside the k nearest are missed). None: exhaustive
+        up to 20,000 sequences, 100 neighbours above; 0: always exhaustive. Not resumable.
     seed : int
         Seeds Leiden and spectral clustering.
     progress : bool, optional
@@ -112,6 +119,8 @@ def cluster(
         raise ValueError(f"top_k must be >= 0, got {top_k}")
     dense_max = validate.positive_int("dense_max", dense_max)
     component_max = validate.positive_int("component_max", component_max)
+    if prefilter is not None and int(prefilter) < 0:
+        raise ValueError(f"prefilter must be >= 0, got {prefilter}")
     validate.threads(threads)
     hom = _homology_head(head, model)
     dev = resolve_device(device, engine=True)
@@ -139,7 +148,15 @@ def cluster(
         return execute.significance(hom.null.bits(raw), L[:, None], L[None, :], hom.null)
 
     everyone = np.arange(n)
-    if n_clusters is not None or (method in ("auto", "average") and n <= dense_max):
+    k_pre = (DEFAULT_CANDIDATES if n > PREFILTER_MIN else 0) if prefilter is None else prefilter
+    if k_pre and n_clusters is None:
+        from .prefilter import prefilter_edges
+
+        edges = prefilter_edges(
+            vec, hom, k=int(k_pre), min_sig=threshold, threads=threads, device=dev, progress=prog
+        )
+        info["candidate_pairs"] = int(edges.pop("candidates", 0))
+    if n_clusters is not None or (method in ("auto", "average") and n <= dense_max and not k_pre):
         if n_clusters is not None and n > dense_max:
             raise ValueError(
                 f"spectral clustering (n_clusters) is dense: at most dense_max={dense_max} "
@@ -153,19 +170,20 @@ def cluster(
         labels = canonical(labels)
         reps = _medoids_dense(labels, sig)
     else:
-        edges = execute.edge_run(
-            vec,
-            scoring,
-            min_sig=threshold,
-            top_k=top_k,
-            block=block or execute.DEFAULT_BLOCK,
-            out_dir=None if out_dir is None else pathlib.Path(out_dir) / "edges",
-            executor=executor,
-            threads=threads,
-            device=dev,
-            progress=prog,
-            ray_address=ray_address,
-        )
+        if not k_pre:
+            edges = execute.edge_run(
+                vec,
+                scoring,
+                min_sig=threshold,
+                top_k=top_k,
+                block=block or execute.DEFAULT_BLOCK,
+                out_dir=None if out_dir is None else pathlib.Path(out_dir) / "edges",
+                executor=executor,
+                threads=threads,
+                device=dev,
+                progress=prog,
+                ray_address=ray_address,
+            )
         info["edges"] = int(len(edges["i"]))
         ei, ej, es = edges["i"], edges["j"], edges["sig"].astype(np.float64)
         if method == "leiden":
