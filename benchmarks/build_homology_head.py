@@ -105,10 +105,15 @@ def main():
     sha = hashlib.sha256(open(DEFAULT_WEIGHTS, "rb").read()).hexdigest()
     import dataclasses
 
-    head = dataclasses.replace(head, encoder_sha256=sha)
+    # composition correction: the median excess of the null queries over their own shuffles
+    from rnabert.alignment.composition import reference_shift
+
+    reference = reference_shift(null_emb.subset(q_null), head, model=model)
+    head = dataclasses.replace(head, encoder_sha256=sha, composition_reference=reference)
     head.save(args.out)
     print(
-        f"saved {args.out}: params {head.params}, null {head.null}, encoder {sha[:12]}…, "
+        f"saved {args.out}: params {head.params}, null {head.null}, composition reference "
+        f"{reference:.3f}, encoder {sha[:12]}…, "
         f"{time.time() - t0:.0f} s"
     )
 

@@ -102,3 +102,55 @@ def test_shipped_head_belongs_to_the_shipped_encoder():
     head = load_homology_head()
     assert head.encoder_sha256 == hashlib.sha256(DEFAULT_WEIGHTS.read_bytes()).hexdigest()
     assert head.params.mode == "local" and head.null.lam > 0 and head.input_dim == 120
+
+
+def _composition_head():
+    import dataclasses
+
+    return dataclasses.replace(sequence_head(NullModel(0.5, 0.05)), composition_reference=0.0)
+
+
+def test_composition_shift_flags_a_biased_query(rng):
+    from rnabert.alignment.composition import composition_shifts
+
+    model = rnabert.RnaBert()
+    balanced = "".join(rng.choice(list("ACGU"), 60))
+    biased = "GCGCGGCCGCGCGGCGCCGCGGCGCGCCGCGGCGCGCCGCGCGGCGGCGCCGCGCGCGGC"
+    emb = rnabert.embed([("b", balanced), ("gc", biased)], model=model, device="cpu")
+    shifts = composition_shifts(emb, _composition_head(), model=model)
+    assert shifts.shape == (2,) and shifts[1] > shifts[0] + 5
+
+
+def test_composition_corrected_bits(rng):
+    from rnabert.alignment.composition import composition_shifts
+
+    model = rnabert.RnaBert()
+    seqs = [("q0", "".join(rng.choice(list("ACGU"), 40))), ("q1", "GCGCGGCCGCGCGGCGCCGCGGCGCGCC")]
+    tseqs = [(f"t{k}", "".join(rng.choice(list("GC"), 30))) for k in range(3)]
+    head = _composition_head()
+    emb = rnabert.embed(seqs, model=model, device="cpu")
+    shifts = composition_shifts(emb, head, model=model)
+    plain = rnabert.align_many(seqs, targets=tseqs, score="bits", head=head, model=model)
+    fixed = rnabert.align_many(
+        seqs, targets=tseqs, score="bits", head=head, model=model, composition=True
+    )
+    np.testing.assert_allclose(
+        fixed.score, plain.score - shifts[plain.i] * head.null.lam / np.log(2), rtol=1e-4, atol=1e-3
+    )
+    within = rnabert.align_many(seqs, score="bits", head=head, model=model, composition=True)
+    base = rnabert.align_many(seqs, score="bits", head=head, model=model)
+    want = base.score - (shifts[0] + shifts[1]) / 2 * head.null.lam / np.log(2)
+    np.testing.assert_allclose(within.score, want, rtol=1e-4, atol=1e-3)
+    cut = float(fixed.score.min()) + 0.5
+    kept = rnabert.align_many(
+        seqs, targets=tseqs, score="bits", head=head, model=model, composition=True, min_score=cut
+    )
+    assert sorted(zip(kept.i, kept.j)) == sorted(
+        (a, b) for a, b, s in zip(fixed.i, fixed.j, fixed.score) if s >= cut
+    )
+    with pytest.raises(ValueError, match="needs targets"):
+        rnabert.align_many(seqs, score="bits", head=head, model=model, composition=True, top_k=1)
+    with pytest.raises(ValueError, match="needs score='bits'"):
+        rnabert.align_many(seqs, model=model, composition=True)
+    with pytest.raises(ValueError, match="no composition reference"):
+        rnabert.align_many(seqs, score="bits", head=sequence_head(), model=model, composition=True)

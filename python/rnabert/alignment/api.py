@@ -217,6 +217,7 @@ def align_many(
     model=None,
     progress: Optional[bool] = None,
     head=None,
+    composition: bool = False,
     **params,
 ) -> PairScores:
     """Score (and optionally align) many pairs of RNAs, embedding each sequence once.
@@ -264,6 +265,11 @@ def align_many(
     head : HomologyHead or path, optional
         For ``score="bits"``: the homology head. Default: the model's, or the one shipped with the
         package's weights when the model (or the embeddings) are the shipped ones.
+    composition : bool
+        For ``score="bits"``: give each query its own null from 8 dinucleotide shuffles of itself
+        (embedded with ``model``), so that composition-biased queries (GC-rich, repetitive) stop
+        scoring high against everything (:mod:`.composition`). With ``targets`` the query's shift
+        applies; within one set a pair gets the mean of its two; ``top_k`` needs ``targets`` then.
     **params
         Fields of :class:`AlignParams` (scale, bias, gap_open, gap_extend, free_ends, soft_scale);
         not
@@ -293,7 +299,15 @@ def align_many(
         hom = _homology_head(head, model)
         p = hom.params
         if min_score is not None:
-            min_score = float(hom.null.score_of_bits(validate.finite("min_score", min_score)))
+            min_bits = validate.finite("min_score", min_score)
+            min_score = float(hom.null.score_of_bits(min_bits))
+        if composition and top_k is not None and targets is None:
+            raise ValueError(
+                "composition=True with top_k needs targets= (within one set the pair's shift "
+                "depends on both sequences)"
+            )
+    elif composition:
+        raise ValueError("composition=True corrects homology scores: it needs score='bits'")
     else:
         p = _make_params("global" if mode is None else mode, params)
     if traceback and score == "soft":
@@ -320,6 +334,13 @@ def align_many(
     if hom is not None:  # the engine compares the head's vectors, not the encoder's
         emb = hom.vectors(emb)
         temb = None if temb is None else hom.vectors(temb)
+    shifts = None
+    if hom is not None and composition:
+        from .composition import composition_shifts
+
+        shifts = composition_shifts(raw_emb, hom, model=model)
+        if min_score is not None:  # the engine's threshold admits every pair that may pass
+            min_score += float(shifts.min())
     n = len(emb)
     n_t = n if temb is None else len(temb)
     kind = "dp" if score == "bits" else score  # what the engine computes
@@ -380,6 +401,12 @@ def align_many(
             rows = _top_k_per_query(qi, sc, top_k)
             qi, tj, sc = qi[rows], tj[rows], sc[rows]
 
+    pair_shift = None
+    if shifts is not None:
+        pair_shift = shifts[qi] if temb is not None else (shifts[qi] + shifts[tj]) / 2
+        if min_score is not None:
+            keep = hom.null.bits(sc - pair_shift) >= min_bits
+            qi, tj, sc, pair_shift = qi[keep], tj[keep], sc[keep], pair_shift[keep]
     alignments = None
     if traceback:
         sel = np.stack([qi, tj], axis=1)
@@ -423,6 +450,8 @@ def align_many(
     t_len = (raw_emb if raw_temb is None else raw_temb).lengths
     from .bitscores import BitScores
 
+    if pair_shift is not None:
+        sc = sc - pair_shift
     return BitScores(
         qi,
         tj,

@@ -47,6 +47,8 @@ class HomologyHead:
     params: AlignParams  # local mode
     null: NullModel
     encoder_sha256: str = ""
+    # median composition shift of training queries (see .composition); None: no correction known
+    composition_reference: Optional[float] = None
 
     @property
     def input_dim(self) -> int:
@@ -97,6 +99,8 @@ class HomologyHead:
             "null": self.null.to_dict(),
             "encoder_sha256": self.encoder_sha256,
         }
+        if self.composition_reference is not None:
+            meta["composition_reference"] = self.composition_reference
         save_file(
             {
                 "proj": np.ascontiguousarray(self.proj, np.float32),
@@ -153,6 +157,9 @@ class HomologyHead:
             params,
             null,
             str(meta.get("encoder_sha256", "")),
+            None
+            if meta.get("composition_reference") is None
+            else float(meta["composition_reference"]),
         )
 
 

@@ -177,7 +177,7 @@ def build_benchmark(
 
 
 # -- scoring ---------------------------------------------------------------------------------------
-def head_scores(head, emb, queries, database, threads=None) -> Dict[str, np.ndarray]:
+def head_scores(head, emb, queries, database, threads=None, shifts=None) -> Dict[str, np.ndarray]:
     """Local scores of queries × database under a head, with per-pair and database E-values."""
     from ..alignment.engine import all_vs_all
 
@@ -185,6 +185,8 @@ def head_scores(head, emb, queries, database, threads=None) -> Dict[str, np.ndar
     qe, de = vec.subset(queries), vec.subset(database)
     t = time.perf_counter()
     raw = all_vs_all(qe, head.params, targets=de, threads=threads).astype(np.float64)
+    if shifts is not None:  # composition correction: each query's own shift
+        raw -= shifts[queries][:, None]
     seconds = time.perf_counter() - t
     lq, ld = emb.lengths[queries][:, None], emb.lengths[database][None, :]
     e_pair = head.null.evalue(raw, lq, ld)
@@ -228,12 +230,14 @@ def _draw_cluster_sets(bench: Benchmark, seed: int):
     return {"balanced 48×5": balanced, "unbalanced": unbalanced}
 
 
-def cluster_with_head(head, emb, members, threshold: float) -> np.ndarray:
+def cluster_with_head(head, emb, members, threshold: float, shifts=None) -> np.ndarray:
     """Average-linkage clusters of ``members`` at ``threshold`` bits of pair significance."""
     from ..alignment.engine import all_vs_all
 
     vec = head.vectors(emb).subset(members)
     raw = all_vs_all(vec, head.params).astype(np.float64)
+    if shifts is not None:
+        raw -= (shifts[members][:, None] + shifts[members][None, :]) / 2
     L = emb.lengths[members]
     sig = -np.log2(np.maximum(head.null.evalue(raw, L[:, None], L[None, :]), 1e-300))
     return average_linkage(sig, threshold)
@@ -248,6 +252,7 @@ def evaluate_homology(
     peers: bool = True,
     threads=None,
     seed: int = 0,
+    shifts=None,
     log=print,
 ) -> Dict[str, Dict]:
     """Every method on one benchmark: search metrics (clan-neutral and clan-as-negative),
@@ -279,11 +284,11 @@ def evaluate_homology(
         log(f"{name}: {r['search']}")
 
     for name, head in heads.items():
-        s = head_scores(head, emb, bench.queries, bench.database, threads)
+        s = head_scores(head, emb, bench.queries, bench.database, threads, shifts)
         record(name, -np.log(s["e_pair"]), s["e_db"], s["seconds"])
         results[name]["clustering"] = {}
         for set_name, members in sets.items():
-            labels = cluster_with_head(head, emb, members, cluster_threshold)
+            labels = cluster_with_head(head, emb, members, cluster_threshold, shifts)
             results[name]["clustering"][set_name] = {
                 "ari": adjusted_rand_index(bench.family[members], labels),
                 "clusters": int(len(np.unique(labels))),
@@ -463,6 +468,28 @@ def evaluate_homology_on_rfam(
                 cluster_threshold=chosen[name],
                 peers=False,
                 seed=seed,
+                log=log,
+            )
+        )
+    main = heads["rnabert bits (homology head)"]
+    if main.composition_reference is not None:
+        from ..alignment.composition import composition_shifts
+
+        # every real sequence is a query or a clustering member; shuffles are only targets
+        real = np.where(~bench.decoy)[0]
+        shifts = np.zeros(len(bench.seqs))
+        shifts[real] = composition_shifts(emb.subset(real), main, model=model, seed=seed)
+        name = "rnabert bits, composition-corrected"
+        chosen[name] = chosen["rnabert bits (homology head)"]
+        results.update(
+            evaluate_homology(
+                bench,
+                emb,
+                {name: main},
+                cluster_threshold=chosen[name],
+                peers=False,
+                seed=seed,
+                shifts=shifts,
                 log=log,
             )
         )
