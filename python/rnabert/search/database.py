@@ -5,8 +5,8 @@ A database is a directory::
     manifest.json     format version, model fingerprint, scoring (head parameters, null), sizes,
                       per-chunk sha256 checksums; "complete": false while a build is under way
     vectors.bin       per-base scoring vectors of every unit, fp16 (or fp32), row after row
-    coarse.bin        the same vectors summed over blocks of ``coarse`` bases and renormalised: the
-                      prefilter aligns these (a DP on sequences a quarter as long)
+    coarse.bin        the same vectors summed over blocks of ``coarse`` bases, renormalised, in
+                      fp32: the prefilter aligns these (a DP on sequences a quarter as long)
     units.parquet     one row per unit: target name, start in the target, length, the target's
                       length, source file, sequence
     pooled.npy        one unit vector per unit (mean of its vectors) and index.faiss, an
@@ -37,7 +37,7 @@ from ..alignment.null import NullModel
 from ..alignment.params import AlignParams
 from ..embeddings import Embeddings
 
-FORMAT = "rnabert-search-db/1"
+FORMAT = "rnabert-search-db/2"
 MANIFEST = "manifest.json"
 DTYPES = {"float16": np.float16, "float32": np.float32}
 # plain cosine of the encoder's output in local mode: the reference scoring, where no head exists
@@ -388,9 +388,11 @@ class Database:
         man["dim"] = self.dim = vec.dim
         rows = sum(c["residues"] for c in man["chunks"])
         crows = sum(c["coarse_rows"] for c in man["chunks"])
-        data, cdata = vec.values.astype(dt), coarse.astype(dt)
+        # coarse vectors stay fp32 unit rows: the prefilter scans them all for every query
+        # batch, straight from the memory map, with no conversion or renormalisation
+        data, cdata = vec.values.astype(dt), coarse.astype(np.float32)
         _append(self.path / "vectors.bin", data, rows * vec.dim * itemsize)
-        _append(self.path / "coarse.bin", cdata, crows * vec.dim * itemsize)
+        _append(self.path / "coarse.bin", cdata, crows * vec.dim * 4)
         k = len(man["chunks"])
         (self.path / "chunks").mkdir(exist_ok=True)
         _write_table(self.path / "chunks" / f"{k:05d}.parquet", units)
@@ -433,7 +435,7 @@ class Database:
             target_residues=int(tl[first].sum()),
             residues=int(sum(c["residues"] for c in man["chunks"])),
             vectors_bytes=int(sum(c["residues"] for c in man["chunks"])) * man["dim"] * itemsize,
-            coarse_bytes=int(sum(c["coarse_rows"] for c in man["chunks"])) * man["dim"] * itemsize,
+            coarse_bytes=int(sum(c["coarse_rows"] for c in man["chunks"])) * man["dim"] * 4,
             index="hnsw" if len(pooled) > HNSW_ABOVE else "flat-ip",
         )
         _write_json(self.path / MANIFEST, man)
@@ -469,11 +471,11 @@ class Database:
 
     def verify(self) -> None:
         """Check every chunk's vectors against its sha256 in the manifest."""
-        itemsize = np.dtype(self.dtype).itemsize
+        itemsize = {"vectors": np.dtype(self.dtype).itemsize, "coarse": 4}
         at = {"vectors": 0, "coarse": 0}
         for i, c in enumerate(self.manifest["chunks"]):
             for what, rows in (("vectors", c["residues"]), ("coarse", c["coarse_rows"])):
-                n = rows * self.dim * itemsize
+                n = rows * self.dim * itemsize[what]
                 got = _sha256_file(self.path / f"{what}.bin", at[what], n)
                 if got != c[f"{what}_sha256"]:
                     raise DatabaseError(
@@ -515,22 +517,22 @@ class Database:
             self._units = pq.read_table(self.path / "units.parquet")
         return self._units
 
-    def _memmap(self, name: str, nbytes: int) -> np.ndarray:
-        rows = nbytes // (self.dim * np.dtype(self.dtype).itemsize)
+    def _memmap(self, name: str, nbytes: int, dtype) -> np.ndarray:
+        rows = nbytes // (self.dim * np.dtype(dtype).itemsize)
         if rows == 0:
-            return np.zeros((0, self.dim), self.dtype)
-        return np.memmap(self.path / name, dtype=self.dtype, mode="r", shape=(rows, self.dim))
+            return np.zeros((0, self.dim), dtype)
+        return np.memmap(self.path / name, dtype=dtype, mode="r", shape=(rows, self.dim))
 
     @property
     def vectors(self) -> np.ndarray:
         if self._vectors is None:
-            self._vectors = self._memmap("vectors.bin", self.manifest["vectors_bytes"])
+            self._vectors = self._memmap("vectors.bin", self.manifest["vectors_bytes"], self.dtype)
         return self._vectors
 
     @property
     def coarse(self) -> np.ndarray:
         if self._coarse is None:
-            self._coarse = self._memmap("coarse.bin", self.manifest["coarse_bytes"])
+            self._coarse = self._memmap("coarse.bin", self.manifest["coarse_bytes"], np.float32)
         return self._coarse
 
     def __len__(self) -> int:

@@ -202,25 +202,23 @@ class _Context:
         self._cache = {}
         self.cache_bytes = cache_bytes
 
-    def _store(self, coarse: bool) -> Tuple[np.ndarray, bool]:
-        """The database's vectors: unit fp32 rows in memory when they fit the cache budget (read
-        and renormalised once per search, not once per batch), else the fp16 memory map."""
-        key = "coarse" if coarse else "vectors"
-        if key not in self._cache:
-            mm = self.db.coarse if coarse else self.db.vectors
-            if mm.size * 4 <= self.cache_bytes:
-                self.cache_bytes -= mm.size * 4
-                values = np.asarray(mm, dtype=np.float32)
-                values /= np.maximum(np.linalg.norm(values, axis=1, keepdims=True), 1e-12)
-                self._cache[key] = (values, True)
-            else:
-                self._cache[key] = (mm, False)
-        return self._cache[key]
+    def _store(self, coarse: bool) -> np.ndarray:
+        """The database's vectors as fp32: the coarse ones are fp32 on disk (memory-mapped, no
+        copy); fp16 per-base vectors are converted once per search while they fit the cache
+        budget, else block by block. The stored rows are used as the unit vectors they were
+        written as (no renormalisation after fp16 rounding), so every path scores alike."""
+        if coarse:
+            return self.db.coarse
+        if "vectors" not in self._cache:
+            mm = self.db.vectors
+            fits = mm.dtype == np.float32 or mm.size * 4 <= self.cache_bytes
+            self._cache["vectors"] = np.asarray(mm, dtype=np.float32) if fits else mm
+        return self._cache["vectors"]
 
     def unit_block(self, units: np.ndarray, coarse: bool = False) -> Embeddings:
         """Vectors of the given units, as one block for the engine."""
         offs = self.coffsets if coarse else self.offsets
-        store, unit = self._store(coarse)
+        store = self._store(coarse)
         if len(units) and units[-1] - units[0] + 1 == len(units):  # a range: one slice
             values = store[offs[units[0]] : offs[units[-1] + 1]]
         else:
@@ -229,8 +227,7 @@ class _Context:
         o = np.zeros(len(units) + 1, np.int64)
         np.cumsum(lens, out=o[1:])
         emb = Embeddings(np.asarray(values, dtype=np.float32), o)
-        if unit:
-            emb._unit = emb.values  # already unit rows: the engine need not normalise again
+        emb._unit = emb.values  # stored as unit rows: the engine need not normalise again
         return emb
 
     def search_batch(self, records, exhaustive, candidates, max_evalue, min_score, max_hits):
