@@ -166,3 +166,10 @@ def test_bad_arguments(emb):
         cluster(emb, dense_max=5, executor="slurm")
     with pytest.raises(ValueError, match="threshold"):
         cluster(emb, threshold=float("nan"))
+
+
+def test_medoid_ties_go_to_the_first_member_whatever_the_self_scores():
+    from rnabert.clustering.api import _medoids_dense
+
+    sig = np.array([[1e16, 0.1], [0.1, 3.0]])  # equal totals; self-scores of very different size
+    assert _medoids_dense(np.array([0, 0]), sig).tolist() == [0, 0]

@@ -299,8 +299,9 @@ def _medoids_dense(labels: np.ndarray, sig: np.ndarray) -> np.ndarray:
     s = np.nan_to_num(np.minimum(sig, sig.T), nan=0.0, neginf=-1e6)
     for c in range(int(labels.max()) + 1):
         members = np.flatnonzero(labels == c)
-        block = s[np.ix_(members, members)]
-        total = block.sum(1) - np.diag(block)
+        block = s[np.ix_(members, members)].copy()
+        np.fill_diagonal(block, 0.0)  # subtracting it instead would break ties by rounding
+        total = block.sum(1)
         reps[members] = members[int(np.argmax(total))]  # ties: first member
     return reps
 
@@ -316,7 +317,8 @@ def _medoids_sparse(labels, ei, ej, es, dense_sig, limit) -> np.ndarray:
         if 2 < len(members) <= limit:  # exact, as on the dense path
             block = dense_sig(members)
             block = np.nan_to_num(np.minimum(block, block.T), nan=0.0, neginf=-1e6)
-            t = block.sum(1) - np.diag(block)
+            np.fill_diagonal(block, 0.0)
+            t = block.sum(1)
         else:
             t = total[members]
         reps[members] = members[int(np.argmax(t))]
