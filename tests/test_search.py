@@ -163,13 +163,24 @@ def test_minus_strand_hit_in_a_long_target_at_the_right_coordinates(tmp_path, re
         tmp_path / "genome", [("chr1", genome)], model=model, segment=2000, overlap=400
     )
     assert db.info()["units"] == 3
-    hits = search([(name, rna), ("slice", plus_query)], db, model=model, strand="both")
+    sto = tmp_path / "hits.sto"
+    queries = [(name, rna), ("slice", plus_query)]
+    hits = search(queries, db, model=model, strand="both", alignments=sto)
     mine = [h for h in hits if h.query == name]
     top = mine[0]
     assert top.strand == "-" and top.target == "chr1"
     assert abs(top.tstart - (at + len(rna))) <= 2 and abs(top.tend - (at + 1)) <= 2
     assert top.qstart <= 3 and top.qend >= len(rna) - 2
     assert len([h for h in mine if h.strand == "-" and h.evalue < 1e-5]) == 1  # segments merged
+    from rnabert.seqs import read_stockholm
+
+    blocks = list(read_stockholm(sto))
+    assert [b.id for b in blocks] == [name, "slice"]
+    rows = blocks[0].aligned
+    planted = rows[f"chr1/{mine[0].tstart}-{mine[0].tend}"]
+    assert len(planted) == len(rna)
+    same = sum(a == b for a, b in zip(planted, rna))
+    assert same >= len(rna) - 4  # the planted copy, read back on the query's strand
     top = [h for h in hits if h.query == "slice"][0]
     assert top.strand == "+" and (top.tstart, top.tend) == (fwd_at + 1, fwd_at + 520)
     assert (top.qstart, top.qend) == (1, 520)

@@ -40,6 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     )
     p.add_argument("--threads", type=int, default=None, help="engine threads (default: all)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted search")
+    p.add_argument(
+        "--alignments",
+        metavar="OUT.sto",
+        default=None,
+        help="also write each query's hits as a query-anchored Stockholm alignment",
+    )
     p.add_argument("--no-progress", action="store_true")
     add_model_options(p)
 
@@ -66,6 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             output=args.output,
             format=args.format,
             resume=args.resume,
+            alignments=args.alignments,
             threads=args.threads,
             device=args.device,
             progress=False if args.no_progress else None,

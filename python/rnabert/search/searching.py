@@ -94,6 +94,7 @@ def search(
     output=None,
     format: Optional[str] = None,
     resume: bool = False,
+    alignments=None,
     batch_queries: int = 16,
     cache_bytes: int = 2 << 30,
     threads: Optional[int] = None,
@@ -120,6 +121,10 @@ def search(
         lines, or "parquet"; default from the suffix, else tsv).
     cache_bytes : the database's vectors are held in memory as fp32 while they fit in this many
         bytes (default 2 GiB), else read from the memory map batch by batch.
+    alignments : path, optional
+        Also write each query's hits as a query-anchored Stockholm alignment (one block per
+        query: the query, then each hit's bases at the query positions it aligns to, named
+        target/tstart-tend; bases the target inserts between query positions are not shown).
     resume : continue an interrupted search into ``output`` (tsv or json) after its last complete
         batch of queries; the result is identical to an uninterrupted run.
 
@@ -155,6 +160,11 @@ def search(
     ctx = _Context(db, scoring, net, strands, space, engine_device, threads, cache_bytes)
 
     writer = _Writer(output, fmt, resume) if output is not None else None
+    if alignments is not None:
+        if resume:
+            raise ValueError("alignments cannot be resumed: run without resume")
+        ctx.rows = {}
+        sto = open(alignments, "w")
     start = writer.queries_done if writer is not None else 0
     bar = None
     if progress or (progress is None and len(records) > 20):
@@ -169,6 +179,8 @@ def search(
             hits.extend(found)
             if writer is not None:
                 writer.write(found, b + len(batch))
+            if alignments is not None:
+                _write_stockholm(sto, batch, found, ctx.rows)
             if bar is not None:
                 bar.update(len(batch))
     finally:
@@ -176,6 +188,8 @@ def search(
             bar.close()
         if writer is not None:
             writer.close()
+        if alignments is not None:
+            sto.close()
     if writer is not None:
         writer.finish()
     return hits
@@ -200,6 +214,7 @@ class _Context:
         np.cumsum(crows, out=self.coffsets[1:])
         self.blocks = _blocks(self.offsets, _UNIT_BLOCK_ROWS)
         self._cache = {}
+        self.rows = None  # id(hit) -> query-anchored aligned row, when alignments are written
         self.cache_bytes = cache_bytes
 
     def _store(self, coarse: bool) -> np.ndarray:
@@ -361,7 +376,34 @@ class _Context:
                 gaps,
             )
             out.append((q, h))
+            if self.rows is not None:  # query-anchored row: the target base at each query position
+                row = ["-"] * len(qseq)
+                if piece_strand[pi] == "+":
+                    for a, b in zip(i, j):
+                        row[a] = tseq[b]
+                else:
+                    L = len(qseq)
+                    for a, b in zip(i, j):
+                        row[L - 1 - a] = tseq[b].translate(_COMPLEMENT)
+                self.rows[id(h)] = "".join(row)
         return out
+
+
+def _write_stockholm(fh, records, hits: List[Hit], rows) -> None:
+    by_query = {}
+    for h in hits:
+        by_query.setdefault(h.query, []).append(h)
+    for r in records:
+        mine = by_query.get(r.name, [])
+        names = [r.name] + [f"{h.target}/{h.tstart}-{h.tend}" for h in mine]
+        width = max(len(n) for n in names) + 2
+        fh.write(f"# STOCKHOLM 1.0\n#=GF ID {r.name}\n")
+        fh.write("#=GF DE rnabert search hits, query-anchored (target insertions not shown)\n")
+        fh.write(f"{r.name:<{width}}{r.seq}\n")
+        for n, h in zip(names[1:], mine):
+            fh.write(f"{n:<{width}}{rows.pop(id(h))}\n")
+        fh.write("//\n")
+    fh.flush()
 
 
 def _blocks(offsets: np.ndarray, rows: int):
