@@ -13,7 +13,8 @@ the fraction of the exhaustive search's hits with E ≤ 0.01 that the prefiltere
 
 ``--speed-targets N``: one 100-nt query against N synthetic targets of 100 nt (2,000 random
 sequences embedded once, their vectors repeated), prefiltered and exhaustive, with blastn and
-nhmmer on the same targets.
+nhmmer on the same targets. ``--genome-mb X``: a random X-Mb genome-like target with 10 example
+RNAs planted on both strands, built and searched end to end (time, peak memory, hits found).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def benchmark(args, model, tmp):
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AmbiguousBaseWarning)
-            hits = search(qfa, db, model=model, candidates=args.candidates, progress=False, **kw)
+            hits = search(qfa, db, model=model, progress=False, **kw)
         sec = time.perf_counter() - t
         evs[name] = _matrix(hits, qindex, dindex, nq, nd)
         rows.append(_row(name, evs[name], bench, sec, homolog, counted, counted_strict))
@@ -178,6 +179,52 @@ def speed(args, model, tmp):
     return out
 
 
+def genome(args, model, tmp):
+    """A random genome-like target of ``--genome-mb`` Mb with 10 example RNAs planted, 5 on each
+    strand: build and search end to end (both strands), time and peak memory, planted hits found."""
+    import resource
+
+    from rnabert.search import reverse_complement
+    from rnabert.seqs import read_fasta
+
+    rng = np.random.default_rng(args.seed + 5)
+    n = int(args.genome_mb * 1_000_000)
+    chrom = list("".join(rng.choice(list("ACGU"), n)))
+    recs = list(read_fasta(os.path.join(os.path.dirname(__file__), "..", "examples",
+                                        "rfam_examples.fa")))[::4][:10]  # fmt: skip
+    planted = []
+    for k, r in enumerate(recs):
+        at = int((k + 0.5) * n / len(recs))
+        seq = r.seq if k % 2 == 0 else reverse_complement(r.seq)
+        chrom[at : at + len(seq)] = list(seq)
+        planted.append((r.name, at, len(seq), "+" if k % 2 == 0 else "-"))
+    gfa, qfa = os.path.join(tmp, "genome.fa"), os.path.join(tmp, "genome_q.fa")
+    _write_fasta(gfa, [("chr1", "".join(chrom))])
+    _write_fasta(qfa, [(r.name, r.seq) for r in recs])
+    t = time.perf_counter()
+    db = Database.build(os.path.join(tmp, "genome.rnabert"), gfa, model=model, progress=False)
+    build = time.perf_counter() - t
+    t = time.perf_counter()
+    hits = search(qfa, db, model=model, strand="both", progress=False)
+    took = time.perf_counter() - t
+    found = 0
+    for name, at, length, strand in planted:
+        top = next(h for h in hits if h.query == name)
+        lo, hi = min(top.tstart, top.tend), max(top.tstart, top.tend)
+        found += top.strand == strand and abs(lo - (at + 1)) <= 3 and abs(hi - (at + length)) <= 3
+    out = {
+        "mb": args.genome_mb,
+        "build_s": build,
+        "search_s": took,
+        "queries": len(recs),
+        "planted_found_at_coordinates": int(found),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "db_bytes": db.info()["bytes"],
+    }
+    print(f"genome: {out}", flush=True)
+    return out
+
+
 def _repeat_database(db: Database, dest: str, reps: int) -> None:
     """A database whose targets are ``reps`` renamed copies of ``db``'s (speed tests only)."""
     import pyarrow as pa
@@ -212,6 +259,7 @@ def main():
     ap.add_argument("--candidates", type=int, nargs="+", default=[200, 500])
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--speed-targets", type=int, default=0)
+    ap.add_argument("--genome-mb", type=float, default=0)
     ap.add_argument("--skip-benchmark", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--seed", type=int, default=0)
@@ -227,6 +275,8 @@ def main():
                 print(f"prefilter recall (exhaustive hits with E <= 0.01), {name}: {r:.4f}")
         if args.speed_targets:
             result["speed"] = speed(args, model, tmp)
+        if args.genome_mb:
+            result["genome"] = genome(args, model, tmp)
     print(f"total {time.time() - t0:.0f} s")
     if args.json:
         with open(args.json, "w") as fh:

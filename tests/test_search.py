@@ -160,7 +160,12 @@ def test_minus_strand_hit_in_a_long_target_at_the_right_coordinates(tmp_path, re
     fwd_at = 700
     plus_query = genome[fwd_at : fwd_at + 520]  # longer than the model's 440 positions
     db = Database.build(
-        tmp_path / "genome", [("chr1", genome)], model=model, segment=2000, overlap=400
+        tmp_path / "genome",
+        [("chr1", genome)],
+        model=model,
+        segment=2000,
+        overlap=400,
+        chunk_bases=2500,  # one unit per embedding group: memory stays bounded in a long record
     )
     assert db.info()["units"] == 3
     sto = tmp_path / "hits.sto"

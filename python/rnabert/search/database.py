@@ -380,31 +380,42 @@ class Database:
                     }
                 )
                 pieces.append(SeqRecord(f"u{len(pieces)}", seq))
-        emb = embed_records(net, pieces)
-        vec = self.scoring.vectors(emb)
-        coarse, _ = coarse_vectors(vec, man["coarse"])
         dt = DTYPES[man["dtype"]]
         itemsize = np.dtype(dt).itemsize
-        man["dim"] = self.dim = vec.dim
         rows = sum(c["residues"] for c in man["chunks"])
         crows = sum(c["coarse_rows"] for c in man["chunks"])
-        # coarse vectors stay fp32 unit rows: the prefilter scans them all for every query
-        # batch, straight from the memory map, with no conversion or renormalisation
-        data, cdata = vec.values.astype(dt), coarse.astype(np.float32)
-        _append(self.path / "vectors.bin", data, rows * vec.dim * itemsize)
-        _append(self.path / "coarse.bin", cdata, crows * vec.dim * 4)
+        hv, hc = hashlib.sha256(), hashlib.sha256()
+        n_rows = n_crows = 0
+        pooled = []
+        # units are embedded and written in groups of about chunk_bases bases, so a chromosome
+        # in one record never holds more than one group's embeddings in memory
+        for group in _groups([len(p.seq) for p in pieces], man["chunk_bases"]):
+            emb = embed_records(net, [pieces[g] for g in group])
+            vec = self.scoring.vectors(emb)
+            coarse, _ = coarse_vectors(vec, man["coarse"])
+            man["dim"] = self.dim = vec.dim
+            # coarse vectors stay fp32 unit rows: the prefilter scans them all for every query
+            # batch, straight from the memory map, with no conversion or renormalisation
+            data, cdata = vec.values.astype(dt), coarse.astype(np.float32)
+            _append(self.path / "vectors.bin", data, (rows + n_rows) * vec.dim * itemsize)
+            _append(self.path / "coarse.bin", cdata, (crows + n_crows) * vec.dim * 4)
+            hv.update(data.tobytes())
+            hc.update(cdata.tobytes())
+            n_rows += len(data)
+            n_crows += len(cdata)
+            pooled.append(pooled_vectors(vec))
         k = len(man["chunks"])
         (self.path / "chunks").mkdir(exist_ok=True)
         _write_table(self.path / "chunks" / f"{k:05d}.parquet", units)
-        np.save(self.path / "chunks" / f"{k:05d}.pooled.npy", pooled_vectors(vec))
+        np.save(self.path / "chunks" / f"{k:05d}.pooled.npy", np.concatenate(pooled))
         man["chunks"].append(
             {
                 "records": len(records),
                 "units": len(units),
-                "residues": int(vec.total_len),
-                "coarse_rows": int(coarse.shape[0]),
-                "vectors_sha256": hashlib.sha256(data.tobytes()).hexdigest(),
-                "coarse_sha256": hashlib.sha256(cdata.tobytes()).hexdigest(),
+                "residues": int(n_rows),
+                "coarse_rows": int(n_crows),
+                "vectors_sha256": hv.hexdigest(),
+                "coarse_sha256": hc.hexdigest(),
             }
         )
         man["pending"]["records_done"] += len(records)
@@ -602,6 +613,19 @@ def _chunks(records: Iterator, max_records: int, max_bases: int) -> Iterator[lis
             chunk, bases = [], 0
     if chunk:
         yield chunk
+
+
+def _groups(lengths: List[int], max_bases: int) -> Iterator[List[int]]:
+    """Consecutive indices in groups of at most ``max_bases`` bases (at least one each)."""
+    group, bases = [], 0
+    for i, n in enumerate(lengths):
+        if group and bases + n > max_bases:
+            yield group
+            group, bases = [], 0
+        group.append(i)
+        bases += n
+    if group:
+        yield group
 
 
 def _write_table(path: pathlib.Path, units: List[Dict[str, Any]]) -> None:

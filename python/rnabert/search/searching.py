@@ -130,7 +130,10 @@ def search(
 
     Returns
     -------
-    list of Hit, per query in input order, each query's hits sorted by E-value (or score).
+    list of Hit, per query in input order, each query's hits sorted by E-value (or score); after
+    ``resume``, only the hits of the queries searched by this call (the file holds them all).
+    Each unit (a target, or a segment of a long one) gives at most one hit: its best local
+    alignment.
     """
     from ..alignment import validate
     from ..backends import resolve_device
