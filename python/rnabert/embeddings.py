@@ -12,6 +12,8 @@ from typing import Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
+from .outputs import atomic_path
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 _FORMAT_TAG = "rnabert.embeddings/1"
@@ -94,7 +96,7 @@ class Embeddings:
     ) -> "Embeddings":
         """Build from per-sequence arrays of shape (L_i, dim): how users bring their own
         embeddings."""
-        arrays = [np.asarray(a, dtype=np.float32) for a in arrays]
+        arrays = [_float32(a, i, names) for i, a in enumerate(arrays)]
         if not arrays:
             raise ValueError("from_arrays needs at least one array")
         dims = {a.shape[1] if a.ndim == 2 else None for a in arrays}
@@ -176,8 +178,15 @@ class Embeddings:
         Cosine similarity is then a plain dot product, which is what the engines compute.
         """
         if self._unit is None:
-            norms = np.linalg.norm(self.values, axis=1, keepdims=True)
-            self._unit = (self.values / np.maximum(norms, 1e-12)).astype(np.float32)
+            # Divide each row by its largest magnitude first: the squares of values near 1e19
+            # overflow float32 and those near 1e-20 underflow, which would turn both into zero
+            # vectors. A row of zeros stays zero.
+            v = self.values
+            peak = np.abs(v).max(axis=1, keepdims=True) if v.shape[1] else np.ones((len(v), 1))
+            peak = np.where(peak > 0, peak, np.float32(1)).astype(np.float32)
+            scaled = v / peak
+            norms = np.linalg.norm(scaled, axis=1, keepdims=True)
+            self._unit = (scaled / np.maximum(norms, 1e-12)).astype(np.float32)
         return self._unit
 
     def subset(self, indices: Sequence[int]) -> "Embeddings":
@@ -199,7 +208,8 @@ class Embeddings:
                 if self.sequences is not None
                 else {}
             )
-            with open(path, "wb") as fh:  # a file handle stops numpy appending ".npz" to the name
+            # a file handle stops numpy appending ".npz" to the name
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
                 np.savez(
                     fh,
                     values=self.values,
@@ -214,25 +224,25 @@ class Embeddings:
             meta = {"format": _FORMAT_TAG, "names": json.dumps(self.names)}
             if self.sequences is not None:
                 meta["sequences"] = json.dumps(self.sequences)
-            save_file(
-                {"values": self.values, "offsets": self.offsets}, os.fspath(path), metadata=meta
-            )
+            with atomic_path(path) as tmp:
+                save_file({"values": self.values, "offsets": self.offsets}, tmp, metadata=meta)
 
     def save_pooled(self, path: PathLike, format: Optional[str] = None) -> None:
         """Write :meth:`pooled` (``pooled`` float32 (n, dim)) with the names, as safetensors or
         npz."""
         fmt = _format_of(path, format)
         if fmt == "npz":
-            with open(path, "wb") as fh:
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, pooled=self.pooled(), names=np.array(self.names, dtype=np.str_))
         else:
             from safetensors.numpy import save_file
 
-            save_file(
-                {"pooled": self.pooled()},
-                os.fspath(path),
-                metadata={"format": "rnabert.pooled/1", "names": json.dumps(self.names)},
-            )
+            with atomic_path(path) as tmp:
+                save_file(
+                    {"pooled": self.pooled()},
+                    tmp,
+                    metadata={"format": "rnabert.pooled/1", "names": json.dumps(self.names)},
+                )
 
     @classmethod
     def load(cls, path: PathLike, format: Optional[str] = None) -> "Embeddings":
@@ -246,7 +256,7 @@ class Embeddings:
                     )
                 seqs = [str(s) for s in z["sequences"]] if "sequences" in z else None
                 names = [str(s) for s in z["names"]] if "names" in z else None
-                return cls(z["values"], z["offsets"], names, seqs)
+                return _checked(cls, path, z["values"], z["offsets"], names, seqs)
         from safetensors import safe_open
 
         with safe_open(os.fspath(path), framework="numpy") as f:
@@ -257,7 +267,7 @@ class Embeddings:
             values, offsets = f.get_tensor("values"), f.get_tensor("offsets")
         names = json.loads(meta["names"]) if "names" in meta else None
         seqs = json.loads(meta["sequences"]) if "sequences" in meta else None
-        return cls(values, offsets, names, seqs)
+        return _checked(cls, path, values, offsets, names, seqs)
 
 
 def join_ragged(values: Sequence[np.ndarray], offsets: Optional[Sequence[np.ndarray]] = None):
@@ -295,3 +305,37 @@ def _format_of(path: PathLike, format: Optional[str]) -> str:
     if format not in ("safetensors", "npz"):
         raise ValueError(f"format must be 'safetensors' or 'npz', got {format!r}")
     return format
+
+
+def _float32(a, i: int, names) -> np.ndarray:
+    """One array of `Embeddings.from_arrays` as float32, refusing values float32 cannot hold."""
+    arr = np.asarray(a)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(arr, dtype=np.float32)
+    if out.size and not np.isfinite(out).all():
+        label = names[i] if names is not None and i < len(names) else i
+        row = int(np.argmax(~np.isfinite(out.reshape(len(out), -1)).all(axis=1)))
+        raise ValueError(
+            f"array {label!r} holds NaN, infinite or out-of-range values (beyond float32's "
+            f"3.4e38; row {row}): embeddings must be finite"
+        )
+    return out
+
+
+def _checked(cls, path, values, offsets, names, seqs) -> "Embeddings":
+    """An Embeddings read from a file, with errors naming the file; NaN or infinite values are
+    refused here rather than deep in an engine."""
+    label = os.fspath(path)
+    try:
+        emb = cls(values, offsets, names, seqs)
+    except ValueError as exc:
+        raise ValueError(f"{label}: {exc}") from None
+    finite = np.isfinite(emb.values).all(axis=1)
+    if not finite.all():
+        row = int(np.argmax(~finite))
+        seq = int(np.searchsorted(emb.offsets, row, side="right")) - 1
+        raise ValueError(
+            f"{label}: embeddings hold NaN or infinite values (sequence {emb.names[seq]!r}, "
+            f"position {row - int(emb.offsets[seq]) + 1})"
+        )
+    return emb

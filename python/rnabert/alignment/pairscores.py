@@ -169,7 +169,10 @@ class PairScores:
         table = self.to_arrow()
         import pyarrow.parquet as pq
 
-        pq.write_table(table, os.fspath(path))
+        from ..outputs import atomic_path
+
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp)
 
     def write(self, path_or_file: Union[PathLike, io.TextIOBase], format: str = "tsv") -> None:
         """Write the result to a path or text file (parquet: a path) in one of :data:`FORMATS`.
@@ -224,6 +227,8 @@ class PairScores:
         if hasattr(path_or_file, "write"):
             path_or_file.write(text)
         else:
-            with open(path_or_file, "w") as fh:
+            from ..outputs import atomic_path
+
+            with atomic_path(path_or_file) as tmp, open(tmp, "w") as fh:
                 fh.write(text)
         return None

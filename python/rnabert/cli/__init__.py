@@ -36,6 +36,21 @@ COMMANDS = (
 __all__ = ["CliError", "COMMANDS", "build_parser", "main"]
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: X)" after an option's help, except where the default is None (the help
+    says what happens then)."""
+
+    def _get_help_string(self, action):
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line, without the Python source line that `warnings` prints by default."""
+    print(f"rnabert: warning: {message}", file=file or sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .._version import __version__
 
@@ -51,15 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
             mod.NAME,
             help=mod.HELP,
             description=mod.HELP,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_DefaultsFormatter,
         )
         p.set_defaults(_run=mod.add_arguments(p))
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings.showwarning = _show_warning
     try:
         return int(args._run(args) or 0)
     except (

@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="sequences (FASTA or Stockholm, gzip allowed): one file aligns all-vs-all within it; "
         "a "
         "second file gives targets, and every query is aligned with every target. Optional "
-        "with --embeddings; given with it, a file only supplies names and letters for output",
+        "with --embeddings; given with it, a file only supplies names and letters for output. "
+        "'-' reads standard input",
     )
     p.add_argument(
         "--embeddings",
@@ -73,7 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         "--output",
         metavar="PATH",
         default=none,
-        help="output file (default: standard output)",
+        help="output file, written complete or not at all (default, or '-': standard output)",
     )
     p.add_argument(
         "--score",
@@ -135,8 +136,14 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="model checkpoint (default: the weights shipped with rnabert)",
     )
     p.add_argument(
+        "--strict",
+        action="store_true",
+        help="make ambiguous IUPAC bases (N, R, Y, ...) an error instead of encoding them as MASK",
+    )
+    p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar or summary on standard error"
     )
+    p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
     def run(args: argparse.Namespace) -> int:
         import os
@@ -178,7 +185,15 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
                 raise CliError(
                     f"{path} looks like an embeddings file: pass it with --embeddings {path}"
                 )
+        if files.count("-") > 1:
+            raise CliError("standard input ('-') can be read once")
+        if "-" in embs:
+            raise CliError("--embeddings reads a file, not standard input")
+        if args.output == "-":
+            args.output = None
         for path in files + embs + ([args.weights] if args.weights else []):
+            if path == "-":
+                continue
             if not os.path.exists(path):
                 raise FileNotFoundError(f"{path}: no such file")
             if os.path.isdir(path):
@@ -190,6 +205,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
                 raise CliError(
                     "--format parquet needs pyarrow: pip install rnabert[tables]"
                 ) from None
+        from ..outputs import check_output
+
+        check_output(args.output, files + embs + [args.weights])  # before any work
+        files = [sys.stdin if f == "-" else f for f in files]
+        if args.strict:  # read once, strictly: ambiguous bases fail here, before any work
+            files = _strict_records(files)
         try:
             resolve_device(args.device, engine=True)
         except RuntimeError as exc:
@@ -203,6 +224,8 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
                 emb = Embeddings.load(embs[k])
             except Exception as exc:  # safetensors / numpy raise their own types for a corrupt file
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if msg.startswith(f"{embs[k]}: "):
+                    raise CliError(msg) from None
                 raise CliError(f"{embs[k]}: cannot read embeddings ({msg})") from None
             if files:
                 emb = _with_letters(emb, files[k])
@@ -227,7 +250,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             device=args.device,
             threads=args.threads,
             model=args.weights,
-            progress=False if args.quiet else None,
+            progress=False if args.quiet or args.no_progress else None,
             **params,
         )
         elapsed = time.perf_counter() - t0
@@ -239,6 +262,11 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
                 file=sys.stderr,
             )
         return 0
+
+    def _strict_records(files):
+        from ..seqs import records_from
+
+        return [list(records_from(f, strict=True)) for f in files]
 
     def _with_letters(emb, path):
         """The embeddings with names and letters taken from the sequence file they were computed

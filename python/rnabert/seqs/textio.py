@@ -6,11 +6,19 @@ import contextlib
 import gzip
 import io
 import os
+import zlib
 from typing import IO, Iterator, Tuple, Union
 
 __all__ = ["open_text", "PathOrHandle"]
 
 PathOrHandle = Union[str, "os.PathLike[str]", IO[str]]
+
+try:
+    from lzma import LZMAError
+
+    _LZMA_ERRORS: tuple = (LZMAError,)
+except ImportError:  # Python built without lzma
+    _LZMA_ERRORS = ()
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BZIP2_MAGIC = b"BZh"
@@ -71,8 +79,23 @@ def _reading(source: PathOrHandle) -> Iterator[Tuple[IO[str], str]]:
         return
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"expected a path or a text file handle, got {type(source).__name__}")
+    label = _label(source)
     with open_text(source) as handle:
-        yield handle, _label(source)
+        try:
+            yield handle, label
+        except (EOFError, OSError, zlib.error, UnicodeDecodeError, *_LZMA_ERRORS) as err:
+            raise _read_error(label, err) from None
+
+
+def _read_error(label: str, err: BaseException) -> ValueError:
+    """A one-line error naming the file for a truncated or corrupt compressed file, or one that is
+    not text."""
+    if isinstance(err, UnicodeDecodeError):
+        return ValueError(f"{label}: not UTF-8 text (a binary file?)")
+    if isinstance(err, EOFError):
+        return ValueError(f"{label}: truncated compressed file (it ends before its end marker)")
+    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return ValueError(f"{label}: corrupt or unreadable file ({reason})")
 
 
 @contextlib.contextmanager
@@ -83,17 +106,22 @@ def _writing(target: PathOrHandle) -> Iterator[IO[str]]:
         return
     if not isinstance(target, (str, os.PathLike)):
         raise TypeError(f"expected a path or a writable text handle, got {type(target).__name__}")
+    from ..outputs import atomic_path
+
     path = os.fspath(target)
-    if path.lower().endswith(".gz"):
-        # mtime=0 keeps the output byte-identical between runs; level 6 is as small as 9 for
-        # sequence text and several times faster.
-        raw = gzip.GzipFile(path, "wb", compresslevel=6, mtime=0)
-        with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as handle:
-            yield handle
-        raw.close()
-    else:
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
+    with atomic_path(path) as tmp:
+        if path.lower().endswith(".gz"):
+            # mtime=0 keeps the output byte-identical between runs; level 6 is as small as 9 for
+            # sequence text and several times faster. The file name is left out of the header so
+            # the temporary name does not leak into it.
+            with open(tmp, "wb") as out:
+                raw = gzip.GzipFile(filename="", mode="wb", compresslevel=6, mtime=0, fileobj=out)
+                with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as handle:
+                    yield handle
+                raw.close()
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+                yield handle
 
 
 def _decode_error(label: str, lineno: int, err: UnicodeDecodeError) -> ValueError:
