@@ -142,11 +142,35 @@ def test_interrupted_build_resumes_identically(tmp_path, records, model, db, mon
         assert filecmp.cmp(path / name, db.path / name, shallow=False), name
 
 
-def test_add_appends_targets(tmp_path, records, model):
+def test_add_appends_targets_rolls_back_bad_input_and_resumes(
+    tmp_path, records, model, monkeypatch
+):
     path = tmp_path / "db"
     Database.build(path, records[:6], model=model, progress=False)
-    db = Database.open(path).add(records[6:], model=model, progress=False)
-    assert Database.open(path).info()["targets"] == len(records) == db.info()["targets"]
+    bad = _fasta(tmp_path / "bad.fa", [("fine", "ACGUACGUAC"), ("broken", "ACG#U")])
+    with pytest.raises(ValueError, match="broken"):
+        Database.open(path).add(str(bad), model=model, progress=False)
+    assert Database.open(path, verify=True).info()["targets"] == 6  # as it was
+    calls = {"n": 0}
+    original = Database._add_chunk
+
+    def dies_on_the_second_chunk(self, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kw)
+
+    more = _fasta(tmp_path / "more.fa", records[6:])
+    monkeypatch.setattr(Database, "_add_chunk", dies_on_the_second_chunk)
+    db = Database.open(path)
+    db.manifest["chunk_records"] = 3
+    with pytest.raises(KeyboardInterrupt):
+        db.add(str(more), model=model, progress=False)
+    monkeypatch.setattr(Database, "_add_chunk", original)
+    assert Database.open(path).info()["targets"] == 6  # still searchable while the add waits
+    search(records[:1], Database.open(path), model=model, progress=False)
+    db = Database.open(path).add(str(more), model=model, progress=False)
+    assert Database.open(path, verify=True).info()["targets"] == len(records)
     hits = search(records[8:9], db, model=model, progress=False)
     assert hits[0].target == records[8][0]
 

@@ -312,14 +312,33 @@ class Database:
         self.check_model(net)
         self.scoring = self.query_scoring(model, head)
         source = _source_of(targets)
+        # The database stays complete and searchable (as of its last finalize) while an add is
+        # under way: new chunks go past the finalized sizes, and the manifest's "pending" says
+        # how far the add got, so an interrupted add resumes and a failed one rolls back.
         pending = self.manifest.get("pending")
-        if pending is None or self.manifest.get("complete"):
-            self.manifest.update(complete=False, pending={"source": source, "records_done": 0})
+        if pending is None:
+            self.manifest["pending"] = {"source": source, "records_done": 0}
             _write_json(self.path / MANIFEST, self.manifest)
         elif pending["source"] != source:
-            raise DatabaseError(f"{self.path}: an interrupted add of {pending['source']} is there")
-        self._ingest(targets, net, device, progress)
+            raise DatabaseError(
+                f"{self.path}: an interrupted add of {pending['source']} is there: add it again "
+                "to finish it first"
+            )
+        try:
+            self._ingest(targets, net, device, progress)
+        except (ValueError, OSError):  # bad input: back to the database as it was
+            self._roll_back()
+            raise
         return self
+
+    def _roll_back(self) -> None:
+        man = self.manifest
+        del man["chunks"][man["finalized_chunks"] :]
+        man["pending"] = None
+        for name, key in (("vectors.bin", "vectors_bytes"), ("coarse.bin", "coarse_bytes")):
+            with open(self.path / name, "r+b") as fh:
+                fh.truncate(man[key])
+        _write_json(self.path / MANIFEST, man)
 
     def _ingest(self, targets, net, device, progress) -> None:
         import itertools
@@ -448,6 +467,7 @@ class Database:
             vectors_bytes=int(sum(c["residues"] for c in man["chunks"])) * man["dim"] * itemsize,
             coarse_bytes=int(sum(c["coarse_rows"] for c in man["chunks"])) * man["dim"] * 4,
             index="hnsw" if len(pooled) > HNSW_ABOVE else "flat-ip",
+            finalized_chunks=k,
         )
         _write_json(self.path / MANIFEST, man)
         self._units = self._vectors = self._coarse = None
@@ -466,7 +486,8 @@ class Database:
         for name, key in (("vectors.bin", "vectors_bytes"), ("coarse.bin", "coarse_bytes")):
             f = path / name
             size = f.stat().st_size if f.exists() else -1
-            if size != man[key]:
+            # past the finalized size only while an add is under way (its chunks are not used)
+            if size != man[key] and not (man.get("pending") and size > man[key]):
                 raise DatabaseError(
                     f"{f}: {size} bytes, the manifest expects {man[key]}: the file is truncated "
                     "or damaged; rebuild the database"
@@ -484,7 +505,7 @@ class Database:
         """Check every chunk's vectors against its sha256 in the manifest."""
         itemsize = {"vectors": np.dtype(self.dtype).itemsize, "coarse": 4}
         at = {"vectors": 0, "coarse": 0}
-        for i, c in enumerate(self.manifest["chunks"]):
+        for i, c in enumerate(self.manifest["chunks"][: self.manifest["finalized_chunks"]]):
             for what, rows in (("vectors", c["residues"]), ("coarse", c["coarse_rows"])):
                 n = rows * self.dim * itemsize[what]
                 got = _sha256_file(self.path / f"{what}.bin", at[what], n)
