@@ -58,10 +58,20 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
 
         if not os.path.exists(args.queries):
             raise CliError(f"queries file not found: {args.queries}")
+        from ..search import Database
+
+        db = Database.open(args.database)
+        if db.scoring.null is None:
+            print(
+                f"rnabert search: note: {args.database} scores with the plain cosine of a model "
+                "without a homology head: the bits column holds raw local scores and there are no "
+                "E-values (--max-evalue is ignored; use --min-score)",
+                file=sys.stderr,
+            )
         model = load_model(args.weights, device=resolve_device(args.device))
         hits = search(
             args.queries,
-            args.database,
+            db,
             model=model,
             max_evalue=args.max_evalue,
             exhaustive=args.exhaustive,
