@@ -61,9 +61,10 @@ def test_every_query_finds_itself_first_with_full_coordinates(db, records, model
 
 
 def test_prefiltered_hits_are_exhaustive_hits_and_all_candidates_is_exhaustive(db, records, model):
-    pre = search(records, db, model=model, candidates=3, progress=False)
+    pre = search(records, db, model=model, candidates=3, exhaustive=False, progress=False)
     full = search(records, db, model=model, exhaustive=True, progress=False)
-    every = search(records, db, model=model, candidates=len(records), progress=False)
+    every = search(records, db, model=model, candidates=12, exhaustive=False, progress=False)
+    assert search(records, db, model=model, progress=False) == full  # small: exhaustive
     assert every == full
     exhaustive = {(h.query, h.target): h for h in full}
     assert len(pre) <= 3 * len(records)

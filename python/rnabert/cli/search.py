@@ -26,7 +26,20 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="hits format (default: from the suffix, tsv unless .json/.jsonl/.parquet)",
     )
     p.add_argument("--max-evalue", type=float, default=10.0, help="report hits with E <= this")
-    p.add_argument("--exhaustive", action="store_true", help="rescore every target (no prefilter)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--exhaustive",
+        dest="exhaustive",
+        action="store_true",
+        default=None,
+        help="rescore every target (default: only for databases of at most 20 × --candidates)",
+    )
+    mode.add_argument(
+        "--prefilter",
+        dest="exhaustive",
+        action="store_false",
+        help="always prefilter, whatever the database's size",
+    )
     p.add_argument("--strand", choices=["plus", "minus", "both"], default="plus")
     p.add_argument(
         "--candidates", type=int, default=200, help="targets per query kept by the prefilter"

@@ -18,8 +18,11 @@ minus strand):
 3. the hits with E ≤ ``max_evalue`` are aligned again with traceback for their coordinates,
    identity and gaps; hits of overlapping segments of one long target are merged (the best kept).
 
-``exhaustive=True`` skips the prefilter. With a database of plain cosine vectors (a model without a
-homology head) there is no null model: hits carry the raw local score and no E-value.
+``exhaustive=True`` skips the prefilter; by default (``None``) a database of at most
+``AUTO_EXHAUSTIVE × candidates`` units is searched exhaustively: there the prefilter saves little
+(validation families, 3,134 targets: 11.2 vs 8.2 queries/s) and loses weak homologs (ROC1 0.920 vs
+0.960), while at 10^5 targets it is 7.7× faster. With a database of plain cosine vectors (a model
+without a homology head) there is no null model: hits carry the raw local score and no E-value.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ COLUMNS = (
 )
 FORMATS = ("tsv", "json", "parquet")
 _COMPLEMENT = str.maketrans("ACGURYKMBVDHNacgurykmbvdhn", "UGCAYRMKVBHDNugcayrmkvbhdn")
+AUTO_EXHAUSTIVE = 20  # search exhaustively when the database has at most 20 × candidates units
 _UNIT_BLOCK_ROWS = 2_000_000  # database rows (bases or coarse blocks) per engine call
 
 
@@ -86,7 +90,7 @@ def search(
     model=None,
     head="auto",
     max_evalue: float = 10.0,
-    exhaustive: bool = False,
+    exhaustive: Optional[bool] = None,
     strand: str = "plus",
     candidates: int = 200,
     max_hits: int = 500,
@@ -112,7 +116,8 @@ def search(
     head : the homology head the database was built with: "auto" (the model's or the shipped
         one) or a path (checked against the database's fingerprint of it).
     max_evalue : report hits with E ≤ this (default 10).
-    exhaustive : rescore every unit instead of the prefilter's candidates.
+    exhaustive : True: rescore every unit; False: only the prefilter's candidates; None (default):
+        exhaustive for a database of at most ``AUTO_EXHAUSTIVE × candidates`` units.
     strand : "plus", "minus" or "both" (the reverse complement of the query is searched too).
     candidates : units per query (and strand) that pass the prefilter.
     max_hits : most hits reported per query, best first.
@@ -158,6 +163,8 @@ def search(
     if not records:
         raise ValueError("no query sequences")
     engine_device = resolve_device(device, engine=True)
+    if exhaustive is None:
+        exhaustive = len(db) <= AUTO_EXHAUSTIVE * candidates
     strands = {"plus": ("+",), "minus": ("-",), "both": ("+", "-")}[strand]
     space = len(db) * len(strands)  # Z: units searched
     ctx = _Context(db, scoring, net, strands, space, engine_device, threads, cache_bytes)
