@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <queue>
 #include <stdexcept>
@@ -315,7 +316,14 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
   const Transposed bt = transpose_set(b, {}, p.bf16);
   const Problem pr = make_problem(a, b, bt, p, simd);
   const int64_t na = a.n, nb = b.n;
-  const int64_t total_pairs = self ? na * (na - 1) / 2 + (output == AvaOutput::kDense ? na : 0) : na * nb;
+  // Self-pairs (i, i) are never aligned: a dense output's diagonal is NaN here, filled by the caller (the Python
+  // layer takes it from the self-score formula, or aligns those pairs only where the formula does not hold).
+  const int64_t total_pairs = self ? na * (na - 1) / 2 : na * nb;
+  if (self && output == AvaOutput::kDense)
+    for (int64_t i = 0; i < na; ++i) dense_out[i * na + i] = std::numeric_limits<float>::quiet_NaN();
+  // A tile's pairs run in chunks of about kChunkCells DP cells per worker; progress (which also checks for
+  // interrupts) is called after each, so a chunk of short or long sequences alike takes a fraction of a second.
+  constexpr double kChunkCells = 2.0e7;
   // Tiles of the grid: kTile x kTile sequences, i.e. up to 65,536 pairs of scores in memory at a time.
   constexpr int64_t kTile = 256;
   const int workers = resolve_threads(threads);
@@ -330,26 +338,36 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
       const int64_t t1 = std::min(nb, t0 + kTile);
       tile_pairs.clear();
       for (int64_t i = q0; i < q1; ++i)
-        for (int64_t j = self ? std::max(t0, i + (output == AvaOutput::kDense ? 0 : 1)) : t0; j < t1; ++j) {
+        for (int64_t j = self ? std::max(t0, i + 1) : t0; j < t1; ++j) {
           tile_pairs.push_back(i);
           tile_pairs.push_back(j);
         }
-      const int64_t m = (int64_t)tile_pairs.size() / 2;
-      if (m == 0) continue;
-      tile_scores.resize(m);
-      const int64_t* tp = tile_pairs.data();
-      float* ts = tile_scores.data();
-      if (score == AvaScore::kDp)
-        run_pairs(
-            a, b, tp, m, workers,
-            [&](int64_t k, DpWork& w) { ts[k] = dp_pair<false>(pr, tp[2 * k], tp[2 * k + 1], w).score; }, work);
-      else
-        run_pairs(
-            a, b, tp, m, workers, [&](int64_t k, DpWork& w) { ts[k] = soft_pair(pr, tp[2 * k], tp[2 * k + 1], w); },
-            work);
-      for (int64_t k = 0; k < m; ++k) collect.add(tp[2 * k], tp[2 * k + 1], ts[k]);
-      done += m;
-      if (progress) progress(done, total_pairs);
+      const int64_t m_tile = (int64_t)tile_pairs.size() / 2;
+      tile_scores.resize(m_tile);
+      for (int64_t c0 = 0; c0 < m_tile;) {
+        int64_t c1 = c0;
+        double cells = 0;
+        while (c1 < m_tile && (c1 == c0 || cells < kChunkCells * workers)) {
+          cells += (double)(a.offsets[tile_pairs[2 * c1] + 1] - a.offsets[tile_pairs[2 * c1]]) *
+                   (double)(b.offsets[tile_pairs[2 * c1 + 1] + 1] - b.offsets[tile_pairs[2 * c1 + 1]]);
+          ++c1;
+        }
+        const int64_t m = c1 - c0;
+        const int64_t* tp = tile_pairs.data() + 2 * c0;
+        float* ts = tile_scores.data() + c0;
+        if (score == AvaScore::kDp)
+          run_pairs(
+              a, b, tp, m, workers,
+              [&](int64_t k, DpWork& w) { ts[k] = dp_pair<false>(pr, tp[2 * k], tp[2 * k + 1], w).score; }, work);
+        else
+          run_pairs(
+              a, b, tp, m, workers, [&](int64_t k, DpWork& w) { ts[k] = soft_pair(pr, tp[2 * k], tp[2 * k + 1], w); },
+              work);
+        for (int64_t k = 0; k < m; ++k) collect.add(tp[2 * k], tp[2 * k + 1], ts[k]);
+        done += m;
+        if (progress) progress(done, total_pairs);
+        c0 = c1;
+      }
     }
   }
   return collect.finish();

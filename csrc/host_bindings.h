@@ -137,16 +137,15 @@ AvaOutput parse_ava_output(const std::string& output) {
   throw std::invalid_argument("output: expected 'dense', 'topk' or 'threshold', got '" + output + "'");
 }
 
-// all_vs_all's progress(done, total) as a callback for the engine, which calls it without the GIL
-// (empty when progress is None); progress must outlive the call.
+// all_vs_all's progress(done, total) as a callback for the engine, which calls it without the GIL between chunks of
+// work; progress must outlive the call. It always takes the GIL to run Python's signal handlers, so Ctrl-C (a
+// KeyboardInterrupt) ends the run within a chunk whether or not a progress bar is shown; progress may be None.
 inline std::function<void(int64_t, int64_t)> progress_callback(const py::object& progress) {
-  std::function<void(int64_t, int64_t)> cb;
-  if (!progress.is_none())
-    cb = [&progress](int64_t done, int64_t total) {
-      py::gil_scoped_acquire gil;
-      progress(done, total);
-    };
-  return cb;
+  return [&progress](int64_t done, int64_t total) {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    if (!progress.is_none()) progress(done, total);
+  };
 }
 
 // align_score_matrices' matrices (float32 2-D, non-empty; finiteness is checked in Python) and reference (None, or one

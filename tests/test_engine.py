@@ -331,7 +331,8 @@ def test_all_vs_all_dense_topk_threshold(rng, score):
     iu = np.triu_indices(n, 1)
     np.testing.assert_array_equal(dense[iu], want[iu])
     np.testing.assert_array_equal(dense, dense.T)
-    np.testing.assert_array_equal(np.diag(dense), np.diag(want))
+    # the diagonal comes from the self-score formula (dp) or aligns only the self-pairs (soft)
+    np.testing.assert_allclose(np.diag(dense), np.diag(want), rtol=1e-5, atol=1e-5)
 
     k = 3
     qi, tj, sc = all_vs_all(emb, score=score, output="topk", top_k=k)

@@ -373,7 +373,9 @@ def align_many(
                 qi, tj, sc = qi[keep], tj[keep], sc[keep]
         else:
             dense = np.asarray(
-                engine.all_vs_all(emb, p, score=kind, output="dense", progress=prog, **kw)
+                engine.all_vs_all(
+                    emb, p, score=kind, output="dense", progress=prog, diagonal=False, **kw
+                )
             )
             if temb is None:
                 qi, tj = np.triu_indices(n, k=1)

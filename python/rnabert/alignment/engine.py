@@ -28,7 +28,8 @@ from .params import AlignParams
 from .paths import join_paths
 
 _PRECISION_ENV = "RNABERT_PRECISION"
-_PROGRESS_CHUNK = 8192  # pairs per C++ call when a progress bar is shown (~0.1-1 s of work each)
+_PROGRESS_CHUNK = 8192  # at most this many pairs per C++ call (~0.1-1 s of work each)
+_CHUNK_CELLS = 2.0e8  # and about this many DP cells: Ctrl-C is honoured between calls
 
 
 def _engine_params(p: AlignParams) -> dict:
@@ -75,19 +76,45 @@ def _prepare(emb, pairs, params, targets, threads, device):
     return mod, p, values, offsets, tvalues, toffsets, arr, _threads_kw(mod, threads)
 
 
-def _chunks(m: int, progress: bool, desc: str):
-    """Slices of the pair list: all at once, or (with a progress bar) chunks big enough that the
-    per-call overhead is negligible, the bar counting pairs/s."""
+def _chunks(m: int, progress: bool, desc: str, cost: Optional[np.ndarray] = None):
+    """Slices of the pair list, each a fraction of a second of work: at most
+    :data:`_PROGRESS_CHUNK` pairs and about :data:`_CHUNK_CELLS` DP cells (``cost``: cells per
+    pair). Python runs its signal handlers between them, so Ctrl-C is honoured within a chunk; with
+    ``progress`` a bar counts pairs/s."""
+    bounds = [0]
+    if cost is None or m == 0:
+        bounds = list(range(0, m, _PROGRESS_CHUNK)) + [m]
+    else:
+        total = np.cumsum(cost, dtype=np.float64)
+        s = 0
+        while s < m:
+            base = total[s - 1] if s else 0.0
+            e = int(np.searchsorted(total, base + _CHUNK_CELLS, side="right"))
+            e = min(max(e, s + 1), s + _PROGRESS_CHUNK, m)
+            bounds.append(e)
+            s = e
+    bounds = sorted(set(bounds + [m]))
     if not progress:
-        yield slice(0, m)
+        for s, e in zip(bounds[:-1], bounds[1:]):
+            yield slice(s, e)
+        if m == 0:
+            yield slice(0, 0)
         return
     from tqdm.auto import tqdm
 
     with tqdm(total=m, desc=desc, unit="pairs", unit_scale=True) as bar:
-        for s in range(0, max(m, 1), _PROGRESS_CHUNK):
-            e = min(m, s + _PROGRESS_CHUNK)
+        for s, e in zip(bounds[:-1], bounds[1:]):
             yield slice(s, e)
             bar.update(e - s)
+        if m == 0:
+            yield slice(0, 0)
+
+
+def _pair_cost(o, to, arr) -> np.ndarray:
+    """DP cells of each pair (L_i * L_j)."""
+    la = np.diff(o)
+    lb = la if to is None else np.diff(to)
+    return la[arr[:, 0]].astype(np.float64) * lb[arr[:, 1]]
 
 
 def score_pairs(
@@ -153,7 +180,7 @@ def _pair_scores(
     mod, p, v, o, tv, to, arr, kw = _prepare(emb, pairs, params, targets, threads, device)
     kernel = getattr(mod, function)
     out = np.empty(len(arr), dtype=np.float32)
-    for sl in _chunks(len(arr), progress, desc):
+    for sl in _chunks(len(arr), progress, desc, _pair_cost(o, to, arr)):
         out[sl] = kernel(v, o, arr[sl], _engine_params(p), tv, to, **kw)
     return out
 
@@ -180,7 +207,7 @@ def align_pairs(
     """
     mod, p, v, o, tv, to, arr, kw = _prepare(emb, pairs, params, targets, threads, device)
     parts = []
-    for sl in _chunks(len(arr), progress, "align"):
+    for sl in _chunks(len(arr), progress, "align", _pair_cost(o, to, arr)):
         parts.append(mod.align_pairs(v, o, arr[sl], _engine_params(p), tv, to, **kw))
     if not parts:
         return np.empty(0, np.float32), np.zeros(1, np.int64), np.empty((0, 2), np.int32)
@@ -199,6 +226,7 @@ def all_vs_all(
     threads=None,
     device: str = "cpu",
     progress: bool = False,
+    diagonal: bool = True,
 ):
     """Scores of every pair of one set (i < j), or of every query against every target, streamed in
     tiles.
@@ -213,8 +241,12 @@ def all_vs_all(
         Alignment score (``params.mode``) or the soft-alignment similarity.
     output : {"dense", "topk", "threshold"}
         ``"dense"``: float32 array, shape (n, n_t). Without targets it is symmetric and its diagonal
-        holds
-        each sequence's score against itself (computed, not NaN).
+        holds each sequence's score against itself (``diagonal=False``: NaN). Self-pairs are never
+        aligned in the all-vs-all: the diagonal comes from the self-score formula (the sum of
+        ``scale * |u|^2 + bias`` over a sequence's bases, the score of aligning it base for base
+        with itself, optimal when ``scale``, the gap costs and ``bias`` (local, semiglobal) or
+        ``bias + 2 * gap_extend`` (global) are >= 0), and otherwise from aligning only those n
+        pairs.
         ``"topk"``: arrays (i int64, j int64, score float32): the ``top_k`` best partners of each
         query,
         self excluded, best first (ties: smaller j first).
@@ -255,7 +287,7 @@ def all_vs_all(
             bar.update(done - bar.n)
 
     try:
-        return mod.all_vs_all(
+        out = mod.all_vs_all(
             values,
             offsets,
             _engine_params(p),
@@ -271,6 +303,52 @@ def all_vs_all(
     finally:
         if bar is not None:
             bar.close()
+    if targets is None and output == "dense":
+        out = np.asarray(out)
+        idx = np.arange(len(emb))
+        if diagonal:
+            out[idx, idx] = self_scores(emb, p, score=score, threads=threads, device=device)
+        else:
+            out[idx, idx] = np.nan
+    return out
+
+
+def self_scores(
+    emb: Embeddings,
+    params: AlignParams = AlignParams(),
+    *,
+    score: str = "dp",
+    threads=None,
+    device: str = "cpu",
+) -> np.ndarray:
+    """Each sequence's score against itself: float32 array, shape (n,).
+
+    Where aligning a sequence base for base with itself is provably optimal (``scale``,
+    ``gap_open``, ``gap_extend`` >= 0 and ``bias + 2 * gap_extend >= 0`` in global mode,
+    ``bias >= 0`` in local and semi-global modes; fp32 cosines), that is the score, computed
+    without a DP: the sum of ``scale * |u_i|^2 + bias`` over the sequence's unit vectors u_i (by
+    Cauchy-Schwarz no pairing of other bases or gap beats it). Otherwise (and for the soft score)
+    the n self-pairs are aligned.
+    """
+    p = validate.params(params)
+    unit, offsets = _unit_block(emb, "emb")
+    n = len(emb)
+    formula = (
+        score == "dp"
+        and _engine_params(p)["precision"] == "fp32"
+        and p.scale >= 0
+        and p.gap_open >= 0
+        and p.gap_extend >= 0
+        and (p.bias + 2 * p.gap_extend >= 0 if p.mode == "global" else p.bias >= 0)
+    )
+    if formula:
+        sq = np.einsum("ij,ij->i", unit, unit, dtype=np.float64)
+        per_base = p.scale * sq + p.bias
+        sums = np.add.reduceat(per_base, offsets[:-1]) if n else np.zeros(0)
+        return sums.astype(np.float32)
+    pairs = np.stack([np.arange(n), np.arange(n)], axis=1).astype(np.int64)
+    fn = score_pairs if score == "dp" else soft_align_scores
+    return np.asarray(fn(emb, pairs, p, threads=threads, device=device), dtype=np.float32)
 
 
 def align_score_matrices(
