@@ -265,3 +265,33 @@ def test_stdin_and_stdout_as_dash(tmp_path, weights):
     (tmp_path / "e.safetensors").write_bytes(done.stdout)
     emb = Embeddings.load(tmp_path / "e.safetensors")
     assert emb.names == ["first", "second", "third"]
+
+
+# -- 7: long sequences: window choice in memory O(length) -----------------------------------------
+def _central_oracle(length, starts, window):
+    p = np.arange(length)[None, :]
+    s = starts[:, None]
+    c = np.minimum(p - s, s + window - 1 - p)
+    c[(p < s) | (p >= s + window)] = -1
+    return np.argmax(c, axis=0)
+
+
+def test_most_central_window_matches_oracle_in_linear_memory():
+    import tracemalloc
+
+    from rnabert.model.inference import most_central_window, window_starts
+
+    for length in (1, 439, 440, 441, 1000, 4321):
+        for window, stride in ((440, 220), (440, 100), (10, 3), (7, 7)):
+            starts = window_starts(length, window, stride)
+            want = _central_oracle(length, starts, window)
+            np.testing.assert_array_equal(most_central_window(length, starts, window), want)
+    length = 200_000  # 908 windows: the windows-by-bases matrix alone would be 1.45 GB
+    starts = window_starts(length, 440, 220)
+    tracemalloc.start()
+    try:
+        most_central_window(length, starts, 440)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * length  # a few int64 arrays of the sequence's length, not 1.45 GB

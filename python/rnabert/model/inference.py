@@ -58,11 +58,21 @@ def most_central_window(length: int, starts: np.ndarray, window: int) -> np.ndar
     Centrality of base p in window [s, s+W) is min(p - s, s + W - 1 - p): the context it sees on
     its poorer side. Bases outside a window get -1 and never win.
     """
-    p = np.arange(length)[None, :]
-    s = starts[:, None]
-    centrality = np.minimum(p - s, s + window - 1 - p)
-    centrality[(p < s) | (p >= s + window)] = -1
-    return np.argmax(centrality, axis=0)  # argmax returns the first maximum: deterministic ties
+    # Window by window over its own bases only: memory O(length), not O(windows x length) (which
+    # was gigabytes for a chromosome-sized sequence). A later window wins only if strictly more
+    # central, so ties go to the earlier window.
+    best = np.full(length, -1, dtype=np.int64)
+    choice = np.zeros(length, dtype=np.int64)
+    for w, s in enumerate(np.asarray(starts, dtype=np.int64).tolist()):
+        lo, hi = max(s, 0), min(s + window, length)
+        if lo >= hi:
+            continue
+        p = np.arange(lo, hi)
+        c = np.minimum(p - s, s + window - 1 - p)
+        better = c > best[lo:hi]
+        best[lo:hi][better] = c[better]
+        choice[lo:hi][better] = w
+    return choice
 
 
 def _plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch: int) -> List[List[int]]:
