@@ -269,3 +269,21 @@ def test_command_line_build_info_search(tmp_path, records, capsys):
     assert main(["search", str(tmp_path / "none.fa"), str(dbp), "-o", str(out)]) == 2
     assert main(["db", "info", str(tmp_path)]) == 2
     assert "not an rnabert search database" in capsys.readouterr().err
+
+
+def test_composition_correction_shifts_each_querys_scores(db, records, model):
+    from rnabert.alignment.composition import composition_shifts
+    from rnabert.alignment.heads import load_homology_head
+
+    queries = records[:2]
+    plain = search(queries, db, model=model, progress=False, composition=False, max_evalue=1e9)
+    fixed = search(queries, db, model=model, progress=False, max_evalue=1e9)
+    head = load_homology_head()
+    emb = rnabert.embed(queries, model=model, device="cpu")
+    shift_bits = composition_shifts(emb, head, model=model) * head.null.lam / np.log(2)
+    before = {(h.query, h.target): h.bits for h in plain}
+    names = [n for n, _ in queries]
+    common = [(h.query, h.target, h.bits) for h in fixed if (h.query, h.target) in before]
+    assert len(common) >= len(db) // 2
+    for q, t, bits in common:
+        assert bits == pytest.approx(before[(q, t)] - shift_bits[names.index(q)], abs=1e-3)

@@ -40,6 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         action="store_false",
         help="always prefilter, whatever the database's size",
     )
+    p.add_argument(
+        "--no-composition",
+        dest="composition",
+        action="store_false",
+        help="one null for every query (default: each query's own, from 8 shuffles of itself)",
+    )
     p.add_argument("--strand", choices=["plus", "minus", "both"], default="plus")
     p.add_argument(
         "--candidates", type=int, default=200, help="targets per query kept by the prefilter"
@@ -96,6 +102,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             format=args.format,
             resume=args.resume,
             alignments=args.alignments,
+            composition=args.composition,
             threads=args.threads,
             device=args.device,
             progress=False if args.no_progress else None,

@@ -104,6 +104,7 @@ def search(
     threads: Optional[int] = None,
     device: str = "auto",
     progress: Optional[bool] = None,
+    composition: bool = True,
 ) -> List[Hit]:
     """Search ``queries`` against the database ``db``.
 
@@ -116,6 +117,11 @@ def search(
     head : the homology head the database was built with: "auto" (the model's or the shipped
         one) or a path (checked against the database's fingerprint of it).
     max_evalue : report hits with E ≤ this (default 10).
+    composition : give each query its own null from 8 dinucleotide shuffles of itself (homology
+        databases with a head that carries a composition reference; see
+        :mod:`rnabert.alignment.composition`): composition-biased queries stop reporting unrelated
+        RNAs of their composition, and pooled sensitivity rises (validation families: 0.859 →
+        0.890 at one false positive per query). Costs 8 encoder passes per query.
     exhaustive : True: rescore every unit; False: only the prefilter's candidates; None (default):
         exhaustive for a database of at most ``AUTO_EXHAUSTIVE × candidates`` units.
     strand : "plus", "minus" or "both" (the reverse complement of the query is searched too).
@@ -168,6 +174,11 @@ def search(
     strands = {"plus": ("+",), "minus": ("-",), "both": ("+", "-")}[strand]
     space = len(db) * len(strands)  # Z: units searched
     ctx = _Context(db, scoring, net, strands, space, engine_device, threads, cache_bytes)
+    ctx.composition = (
+        composition
+        and scoring.kind == "homology"
+        and getattr(scoring.head, "composition_reference", None) is not None
+    )
 
     writer = _Writer(output, fmt, resume) if output is not None else None
     if alignments is not None:
@@ -225,6 +236,7 @@ class _Context:
         self.blocks = _blocks(self.offsets, _UNIT_BLOCK_ROWS)
         self._cache = {}
         self.rows = None  # id(hit) -> query-anchored aligned row, when alignments are written
+        self.composition = False
         self.cache_bytes = cache_bytes
 
     def _store(self, coarse: bool) -> np.ndarray:
@@ -275,6 +287,12 @@ class _Context:
             pairs = self.prefilter(vec, candidates)
             raw = self.rescore(vec, pairs)
         null = self.scoring.null
+        if self.composition and len(raw):
+            from ..alignment.composition import composition_shifts
+
+            # each query piece's own null: subtract its composition shift from its scores
+            shifts = composition_shifts(emb, self.scoring.head, model=self.net)
+            raw = raw - shifts[pairs[:, 0]]
         if null is not None:
             evalue = null.evalue(raw, qlen[pairs[:, 0]], self.lengths[pairs[:, 1]]) * self.space
             keep = evalue <= max_evalue
