@@ -3,6 +3,7 @@ work and written through a temporary file, corrupt inputs and extreme vectors gi
 or right answers, and the command line's rough edges (stdin, --strict, -q, help text, warnings)."""
 
 import gzip
+import io
 import os
 import sys
 
@@ -295,3 +296,35 @@ def test_most_central_window_matches_oracle_in_linear_memory():
     finally:
         tracemalloc.stop()
     assert peak < 32 * length  # a few int64 arrays of the sequence's length, not 1.45 GB
+
+
+# -- 3: alignments are written chunk by chunk ------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["tsv", "fasta", "stockholm"])
+def test_chunked_traceback_output_equals_whole(tmp_path, rng, fmt, monkeypatch):
+    from rnabert.alignment import api
+
+    arrays = [rng.normal(size=(int(n), 8)) for n in rng.integers(3, 12, size=7)]
+    seqs = ["".join(rng.choice(list("ACGU"), size=len(a))) for a in arrays]
+    emb = Embeddings.from_arrays(arrays, names=[f"r{k}" for k in range(7)], sequences=seqs)
+    path = tmp_path / "e.safetensors"
+    emb.save(path)
+    whole = io.StringIO()
+    api.align_many(emb, traceback=True, device="cpu").write(whole, fmt)
+    chunks = list(api.align_many_chunks(emb, chunk_pairs=4, device="cpu"))
+    assert [len(c) for c in chunks] == [4, 4, 4, 4, 4, 1]  # 21 pairs
+    real = api.align_many_chunks
+    monkeypatch.setattr(api, "align_many_chunks", lambda *a, **k: real(*a, chunk_pairs=4, **k))
+    out = tmp_path / f"o.{fmt}"
+    argv = [
+        "align",
+        "--embeddings",
+        str(path),
+        "--traceback",
+        "--format",
+        fmt,
+        "-q",
+        "-o",
+        str(out),
+    ]
+    assert main(argv) == 0
+    assert out.read_text() == whole.getvalue()

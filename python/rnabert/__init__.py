@@ -31,6 +31,7 @@ _LAZY = {
     "PairScores": "rnabert.alignment.pairscores",
     "align": "rnabert.alignment.api",
     "align_many": "rnabert.alignment.api",
+    "align_many_chunks": "rnabert.alignment.api",
     "align_scores": "rnabert.alignment.api",
     "align_scores_many": "rnabert.alignment.api",
     "cluster": "rnabert.clustering",

@@ -469,6 +469,47 @@ def align_many(
     )
 
 
+def align_many_chunks(
+    seqs,
+    *,
+    targets=None,
+    chunk_pairs: int = 16384,
+    model=None,
+    device: str = "auto",
+    progress: Optional[bool] = None,
+    score: str = "dp",
+    mode: Optional[str] = None,
+    top_k: Optional[int] = None,
+    min_score: Optional[float] = None,
+    threads: Optional[int] = None,
+    **params,
+):
+    """:func:`align_many` with traceback, as consecutive results of at most ``chunk_pairs`` pairs
+    (in the order :func:`align_many` lists them), so that alignments never pile up in memory.
+
+    The pairs are chosen and scored first (all-vs-all, ``top_k``, ``min_score``), then each
+    chunk's alignments are computed when it is asked for: write each chunk and drop it, and memory
+    stays bounded by a chunk (plus 20 bytes per kept pair). Cosine scores only (``"dp"``).
+    """
+    validate.one_of("score", score, ("dp",))
+    chunk_pairs = validate.positive_int("chunk_pairs", chunk_pairs)
+    emb = _as_embeddings(seqs, model=model, device=device, progress=progress, what="seqs")
+    temb = (
+        None
+        if targets is None
+        else _as_embeddings(targets, model=model, device=device, progress=progress, what="targets")
+    )
+    common = dict(mode=mode, device=device, threads=threads, targets=temb, **params)
+    chosen = align_many(
+        emb, top_k=top_k, min_score=min_score, progress=progress, traceback=False, **common
+    )
+    m = len(chosen)
+    for s in range(0, max(m, 1), chunk_pairs):
+        e = min(m, s + chunk_pairs)
+        sel = np.stack([chosen.i[s:e], chosen.j[s:e]], axis=1)
+        yield align_many(emb, pairs=sel, traceback=True, progress=False, **common)
+
+
 def _homology_head(head, model):
     """The head for score="bits": the one given, the model's, or the shipped one for the shipped
     encoder."""
@@ -627,4 +668,4 @@ def align_scores_many(
     ]
 
 
-__all__ = ["align", "align_many", "align_scores", "align_scores_many"]
+__all__ = ["align", "align_many", "align_many_chunks", "align_scores", "align_scores_many"]

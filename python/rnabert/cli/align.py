@@ -153,7 +153,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             if not hasattr(args, name):
                 setattr(args, name, None)
 
-        from ..alignment.api import align_many
+        from ..alignment.api import align_many, align_many_chunks
         from ..backends import resolve_device
         from ..embeddings import Embeddings
 
@@ -239,12 +239,10 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             soft_scale=args.soft_scale,
         )
         t0 = time.perf_counter()
-        result = align_many(
-            sets[0],
+        common = dict(
             targets=sets[1] if len(sets) == 2 else None,
             mode=args.mode,
             score=args.score,
-            traceback=traceback,
             top_k=args.top_k,
             min_score=args.min_score,
             device=args.device,
@@ -253,15 +251,44 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             progress=False if args.quiet or args.no_progress else None,
             **params,
         )
+        if traceback and args.format != "parquet":
+            # alignments are written chunk by chunk as they are computed: memory bounded by a chunk
+            n_pairs = _write_chunks(align_many_chunks(sets[0], **common), args)
+        else:
+            result = align_many(sets[0], traceback=traceback, **common)
+            result.write(args.output or sys.stdout, args.format)
+            n_pairs = len(result)
         elapsed = time.perf_counter() - t0
-        result.write(args.output or sys.stdout, args.format)
         if not args.quiet:
-            rate = len(result) / elapsed if elapsed > 0 else float("inf")
+            rate = n_pairs / elapsed if elapsed > 0 else float("inf")
             print(
-                f"rnabert align: {len(result)} pairs in {elapsed:.2f} s ({rate:,.0f} pairs/s)",
+                f"rnabert align: {n_pairs} pairs in {elapsed:.2f} s ({rate:,.0f} pairs/s)",
                 file=sys.stderr,
             )
         return 0
+
+    def _write_chunks(chunks, args) -> int:
+        """Write each chunk's pairs as it comes (TSV header once), through a temporary file renamed
+        into place when complete; the number of pairs written."""
+        import contextlib
+
+        from ..outputs import atomic_path
+
+        n = 0
+        with contextlib.ExitStack() as stack:
+            if args.output:
+                tmp = stack.enter_context(atomic_path(args.output))
+                fh = stack.enter_context(open(tmp, "w", encoding="utf-8", newline="\n"))
+            else:
+                fh = sys.stdout
+            for k, part in enumerate(chunks):
+                if args.format == "tsv":
+                    text = part.to_tsv()
+                    fh.write(text if k == 0 else text.split("\n", 1)[1])
+                elif len(part):
+                    part.write(fh, args.format)
+                n += len(part)
+        return n
 
     def _strict_records(files):
         from ..seqs import records_from
