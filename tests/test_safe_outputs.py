@@ -300,7 +300,7 @@ def test_most_central_window_matches_oracle_in_linear_memory():
 
 # -- 3: alignments are written chunk by chunk ------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["tsv", "fasta", "stockholm"])
-def test_chunked_traceback_output_equals_whole(tmp_path, rng, fmt, monkeypatch):
+def test_chunked_traceback_output_equals_whole(tmp_path, rng, fmt):
     from rnabert.alignment import api
 
     arrays = [rng.normal(size=(int(n), 8)) for n in rng.integers(3, 12, size=7)]
@@ -312,19 +312,40 @@ def test_chunked_traceback_output_equals_whole(tmp_path, rng, fmt, monkeypatch):
     api.align_many(emb, traceback=True, device="cpu").write(whole, fmt)
     chunks = list(api.align_many_chunks(emb, chunk_pairs=4, device="cpu"))
     assert [len(c) for c in chunks] == [4, 4, 4, 4, 4, 1]  # 21 pairs
-    real = api.align_many_chunks
-    monkeypatch.setattr(api, "align_many_chunks", lambda *a, **k: real(*a, chunk_pairs=4, **k))
     out = tmp_path / f"o.{fmt}"
-    argv = [
-        "align",
-        "--embeddings",
-        str(path),
-        "--traceback",
-        "--format",
-        fmt,
-        "-q",
-        "-o",
-        str(out),
-    ]
+    argv = ["align", "--embeddings", str(path), "--traceback", "--format", fmt, "-q"]
+    argv += ["-o", str(out), "--chunk-pairs", "4"]
     assert main(argv) == 0
     assert out.read_text() == whole.getvalue()
+
+
+def test_sigkilled_align_resumes_to_identical_output(tmp_path, rng):
+    import json
+    import signal
+    import subprocess
+    import time
+
+    arrays = [rng.normal(size=(int(n), 16)) for n in rng.integers(30, 60, size=260)]
+    path = tmp_path / "e.safetensors"
+    Embeddings.from_arrays(arrays).save(path)
+    base = [sys.executable, "-m", "rnabert.cli", "align", "--embeddings", str(path)]
+    base += ["--traceback", "-q", "--threads", "1", "--chunk-pairs", "300"]
+    whole = tmp_path / "whole.tsv"
+    subprocess.run(base + ["-o", str(whole)], check=True, timeout=300)
+    out = tmp_path / "out.tsv"
+    state = tmp_path / "out.tsv.partial.json"
+    proc = subprocess.Popen(base + ["-o", str(out)])
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if state.exists() and json.loads(state.read_text())["chunks"] >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()  # never a partial file under the final name
+    done = json.loads(state.read_text())
+    assert 3 <= done["chunks"] < 112  # 33,670 pairs in chunks of 300: killed part-way
+    assert (tmp_path / "out.tsv.partial").stat().st_size >= done["bytes"]
+    subprocess.run(base + ["-o", str(out), "--resume"], check=True, timeout=300)
+    assert out.read_bytes() == whole.read_bytes()
+    assert not state.exists() and not (tmp_path / "out.tsv.partial").exists()

@@ -482,6 +482,7 @@ def align_many_chunks(
     top_k: Optional[int] = None,
     min_score: Optional[float] = None,
     threads: Optional[int] = None,
+    skip_chunks: int = 0,
     **params,
 ):
     """:func:`align_many` with traceback, as consecutive results of at most ``chunk_pairs`` pairs
@@ -490,6 +491,7 @@ def align_many_chunks(
     The pairs are chosen and scored first (all-vs-all, ``top_k``, ``min_score``), then each
     chunk's alignments are computed when it is asked for: write each chunk and drop it, and memory
     stays bounded by a chunk (plus 20 bytes per kept pair). Cosine scores only (``"dp"``).
+    ``skip_chunks``: the first chunks are not aligned nor yielded (resuming an interrupted write).
     """
     validate.one_of("score", score, ("dp",))
     chunk_pairs = validate.positive_int("chunk_pairs", chunk_pairs)
@@ -504,7 +506,7 @@ def align_many_chunks(
         emb, top_k=top_k, min_score=min_score, progress=progress, traceback=False, **common
     )
     m = len(chosen)
-    for s in range(0, max(m, 1), chunk_pairs):
+    for s in range(skip_chunks * chunk_pairs, max(m, 1), chunk_pairs):
         e = min(m, s + chunk_pairs)
         sel = np.stack([chosen.i[s:e], chosen.j[s:e]], axis=1)
         yield align_many(emb, pairs=sel, traceback=True, progress=False, **common)

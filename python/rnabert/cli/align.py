@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 from typing import Callable
 
@@ -144,6 +146,19 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         "-q", "--quiet", action="store_true", help="no progress bar or summary on standard error"
     )
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    p.add_argument(
+        "--chunk-pairs",
+        type=int,
+        default=16384,
+        metavar="N",
+        help="with --traceback: pairs aligned and written per chunk (memory and resume step)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --traceback and -o: continue an interrupted run after its last complete chunk "
+        "(OUT.partial); the output is byte-identical to an uninterrupted run",
+    )
 
     def run(args: argparse.Namespace) -> int:
         import os
@@ -158,6 +173,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         from ..embeddings import Embeddings
 
         files, embs = list(args.inputs or []), list(args.embeddings or [])
+        files_given = list(files)
         if len(files) > 2:
             raise CliError(f"at most two sequence files (queries, targets), got {len(files)}")
         if len(embs) > 2:
@@ -253,7 +269,15 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         )
         if traceback and args.format != "parquet":
             # alignments are written chunk by chunk as they are computed: memory bounded by a chunk
-            n_pairs = _write_chunks(align_many_chunks(sets[0], **common), args)
+            if args.resume and "-" in files_given:
+                raise CliError("--resume needs input files, not standard input")
+            n_pairs = _write_chunks(
+                lambda skip: align_many_chunks(
+                    sets[0], skip_chunks=skip, chunk_pairs=args.chunk_pairs, **common
+                ),
+                args,
+                files_given + embs + [args.weights],
+            )
         else:
             result = align_many(sets[0], traceback=traceback, **common)
             result.write(args.output or sys.stdout, args.format)
@@ -267,28 +291,75 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             )
         return 0
 
-    def _write_chunks(chunks, args) -> int:
-        """Write each chunk's pairs as it comes (TSV header once), through a temporary file renamed
-        into place when complete; the number of pairs written."""
-        import contextlib
+    def _write_chunks(make_chunks, args, inputs) -> int:
+        """Write each chunk's pairs as it comes (TSV header once); the number of pairs written.
 
-        from ..outputs import atomic_path
+        To a file: into ``OUT.partial``, with ``OUT.partial.json`` recording after each chunk how
+        many chunks and bytes are complete; renamed onto OUT when all are written. ``--resume``
+        continues such a file (same inputs and options) after its last complete chunk, so the
+        result is byte-identical to an uninterrupted run.
+        """
+        import json
 
-        n = 0
-        with contextlib.ExitStack() as stack:
-            if args.output:
-                tmp = stack.enter_context(atomic_path(args.output))
-                fh = stack.enter_context(open(tmp, "w", encoding="utf-8", newline="\n"))
-            else:
-                fh = sys.stdout
-            for k, part in enumerate(chunks):
-                if args.format == "tsv":
-                    text = part.to_tsv()
-                    fh.write(text if k == 0 else text.split("\n", 1)[1])
-                elif len(part):
-                    part.write(fh, args.format)
-                n += len(part)
+        if not args.output:
+            n = 0
+            for k, part in enumerate(make_chunks(0)):
+                n += _write_part(sys.stdout, part, k, args.format)
+            return n
+        partial = args.output + ".partial"
+        state_path = partial + ".json"
+        key = _run_key(args, inputs)
+        skip, size, n = 0, 0, 0
+        if args.resume and os.path.exists(state_path) and os.path.exists(partial):
+            with open(state_path) as fh:
+                state = json.load(fh)
+            if state.get("key") != key:
+                raise CliError(
+                    f"{partial} was written with other inputs or options: run without --resume "
+                    "to start again"
+                )
+            skip, size, n = state["chunks"], state["bytes"], state["pairs"]
+        with open(partial, "r+b" if skip else "wb") as raw:
+            raw.truncate(size)
+            raw.seek(size)
+            fh = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+            for k, part in enumerate(make_chunks(skip), start=skip):
+                n += _write_part(fh, part, k, args.format)
+                fh.flush()
+                os.fsync(raw.fileno())
+                tmp = state_path + ".tmp"
+                with open(tmp, "w") as sf:
+                    json.dump({"key": key, "chunks": k + 1, "bytes": raw.tell(), "pairs": n}, sf)
+                os.replace(tmp, state_path)
+            fh.flush()
+            fh.detach()
+        os.replace(partial, args.output)
+        os.unlink(state_path)
         return n
+
+    def _write_part(fh, part, k, fmt) -> int:
+        if fmt == "tsv":
+            text = part.to_tsv()
+            fh.write(text if k == 0 else text.split("\n", 1)[1])
+        elif len(part):
+            part.write(fh, fmt)
+        return len(part)
+
+    def _run_key(args, inputs) -> str:
+        """What the output depends on: the options and each input's size and modification time."""
+        import hashlib
+        import json
+
+        opts = {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_")}
+        for k in ("quiet", "no_progress", "resume", "threads", "device"):  # output unchanged
+            opts.pop(k, None)
+        files = []
+        for f in inputs:
+            if f and f != "-" and os.path.exists(f):
+                st = os.stat(f)
+                files.append([os.path.abspath(f), st.st_size, st.st_mtime_ns])
+        blob = json.dumps([opts, files], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     def _strict_records(files):
         from ..seqs import records_from
