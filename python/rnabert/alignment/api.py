@@ -389,10 +389,13 @@ def align_many(
         pr = validate.pairs(pairs, n, n_t)
         prog = _auto_progress(progress, len(pr))
         fn = engine.score_pairs if kind == "dp" else engine.soft_align_scores
+        # the traceback below computes every score again: no separate scoring pass is needed
+        # unless scores choose the pairs first (min_score, top_k) or a homology head shifts them
+        rescored = traceback and kind == "dp" and hom is None
         sc = (
             np.asarray(fn(emb, pr, p, progress=prog, **kw), dtype=np.float32)
-            if len(pr)
-            else np.zeros(0, dtype=np.float32)
+            if len(pr) and not (rescored and min_score is None and top_k is None)
+            else np.zeros(len(pr), dtype=np.float32)
         )
         qi, tj = pr[:, 0].copy(), pr[:, 1].copy()
         keep = np.ones(len(pr), dtype=bool)
