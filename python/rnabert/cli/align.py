@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Callable
 
-from .common import CliError
+from .common import CliError, add_run_options
 
 NAME = "align"
 HELP = (
@@ -122,21 +122,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         default=d.soft_scale,
         help="--score soft: similarity = soft_scale * cosine before the softmaxes",
     )
-    p.add_argument(
-        "--threads", type=int, default=none, metavar="N", help="CPU threads (default: all cores)"
-    )
-    p.add_argument(
-        "--device",
-        choices=("auto", "cpu", "cuda"),
-        default="auto",
-        help="where to embed and align; auto uses a GPU when one is usable",
-    )
-    p.add_argument(
-        "--weights",
-        metavar="PATH",
-        default=none,
-        help="model checkpoint (default: the weights shipped with rnabert)",
-    )
+    add_run_options(p)
     p.add_argument(
         "--strict",
         action="store_true",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Callable
 
-from .common import CliError
+from .common import CliError, add_run_options
 
 NAME = "cluster"
 HELP = (
@@ -99,21 +99,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     p.add_argument(
         "--block", type=int, default=none, metavar="N", help="sequences per tile side (256)"
     )
-    p.add_argument(
-        "--threads", type=int, default=none, metavar="N", help="CPU threads (default: all cores)"
-    )
-    p.add_argument(
-        "--device",
-        choices=("auto", "cpu", "cuda"),
-        default="auto",
-        help="where to embed and align; auto uses a GPU when one is usable",
-    )
-    p.add_argument(
-        "--weights",
-        metavar="PATH",
-        default=none,
-        help="model checkpoint (default: the weights shipped with rnabert)",
-    )
+    add_run_options(p)
     p.add_argument(
         "--head",
         metavar="PATH",

@@ -33,3 +33,26 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="make ambiguous IUPAC bases (N, R, Y, ...) an error instead of encoding them as MASK",
     )
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """--threads, --device, --weights of the commands that embed and align (align, cluster)."""
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="CPU threads (default: all cores)",
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to embed and align; auto uses a GPU when one is usable",
+    )
+    p.add_argument(
+        "--weights",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="model checkpoint (default: the weights shipped with rnabert)",
+    )
