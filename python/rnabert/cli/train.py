@@ -14,7 +14,7 @@ HELP = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    from ..train.trainer import TrainConfig
+    from ..train.config import TrainConfig
 
     d = TrainConfig(data="", out="")
     p.add_argument(

@@ -1,17 +1,18 @@
 """Pre-training of RNABERT (masked-language modelling + Structural Alignment Learning). Imports
-torch.
+torch on first use of :func:`train`.
 
 (The alignment evaluation moved to :mod:`rnabert.evaluate`, ``new_model`` to :mod:`rnabert.model`;
 the old
 names here still work, with a DeprecationWarning.)
 """
 
+import importlib
+
 from .._deprecated import moved_names
-from .trainer import TrainConfig, train
 
 __all__ = ["TrainConfig", "train"]
 
-__getattr__ = moved_names(
+_moved = moved_names(
     __name__,
     {
         "new_model": "rnabert.model",
@@ -22,3 +23,12 @@ __getattr__ = moved_names(
         "tune_baseline": "rnabert.evaluate",
     },
 )
+
+
+def __getattr__(name: str):
+    # trainer imports torch: load it on first use, so that the command line stays quick
+    if name == "train":
+        return importlib.import_module(".trainer", __name__).train
+    if name == "TrainConfig":
+        return importlib.import_module(".config", __name__).TrainConfig
+    return _moved(name)

@@ -25,11 +25,7 @@ import torch.nn.functional as F
 from ..alignment.engine import align_score_matrices
 from ..alignment.params import AlignParams
 from ..alignment.paths import concat_pairs, true_positives
-
-FP_MARGIN = 0.1
-FN_MARGIN = 0.05
-GAP_OPEN = 1.0
-GAP_EXTEND = 0.1
+from .config import FN_MARGIN, FP_MARGIN, GAP_EXTEND, GAP_OPEN
 
 
 def path_gap_costs(

@@ -20,7 +20,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -31,81 +30,12 @@ from ..evaluate.pairs import sample_pairs
 from ..model.bert import RnaBert, new_model
 from ..model.checkpoint import load_model, save_model
 from . import data as data_mod
+from .config import TrainConfig
 from .mlm import batch_tensors, mlm_loss, pad_batch
-from .sal import FN_MARGIN, FP_MARGIN, GAP_EXTEND, GAP_OPEN, sal_loss
+from .sal import sal_loss
 
 _STREAM_MASK = 4
 STATE_FORMAT = "rnabert.train-state/1"
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved in the run directory as ``train_config.json``).
-
-    Schedules: ``"mixed"`` takes an MLM batch and a SAL batch every step (losses weighted by
-    ``mlm_weight`` and ``sal_weight``) for ``steps`` steps; ``"sequential"`` is the original's
-    order,
-    ``mlm_steps`` MLM-only steps then ``sal_steps`` SAL-only steps, each phase with its own warm-up
-    and decay. ``stop_at`` ends this session after that many steps (with a checkpoint) without
-    changing the schedule, so a run can be split over sessions and ``resume``d exactly.
-    """
-
-    data: str
-    out: str
-    steps: int = 10000
-    schedule: str = "mixed"
-    mlm_steps: Optional[int] = None
-    sal_steps: Optional[int] = None
-    mlm_weight: float = 1.0
-    sal_weight: float = 1.0
-    batch_tokens: int = 4096
-    sal_pairs: int = 16
-    sal_candidates: int = 1  # SAL keeps the least identical of this many member pairs per family
-    sal_below: Optional[float] = (
-        None  # SAL draws a pair from a random identity bin below this % (TrainingSet)
-    )
-    lr: float = 5e-4
-    weight_decay: float = 0.01
-    warmup: float = 0.05  # fraction of a phase's steps (< 1) or a number of steps (>= 1)
-    clip: float = 1.0
-    # > 0: keep an exponential moving average of the weights with this decay (validated, shipped)
-    ema: float = 0.0
-    seed: int = 0
-    device: str = "auto"
-    eval_every: int = 500
-    eval_pairs: int = 300
-    eval_per_bin: Optional[int] = (
-        None  # identity-stratified validation: up to N pairs per family and bin
-    )
-    checkpoint_every: int = 1000
-    log_every: int = 10
-    max_families: Optional[int] = None
-    init: Optional[str] = None
-    resume: bool = False
-    stop_at: Optional[int] = None
-    validation_file: Optional[str] = None  # None: the bundled validation_families.txt
-    fp_margin: float = FP_MARGIN
-    fn_margin: float = FN_MARGIN
-    gap_open: float = GAP_OPEN
-    gap_extend: float = GAP_EXTEND
-    threads: Optional[int] = None
-    progress: bool = True
-
-    def __post_init__(self):
-        if self.schedule not in ("mixed", "sequential"):
-            raise ValueError(f"schedule must be 'mixed' or 'sequential', got {self.schedule!r}")
-        if self.schedule == "sequential":
-            if self.mlm_steps is None or self.sal_steps is None:
-                raise ValueError("schedule='sequential' needs mlm_steps and sal_steps")
-            self.steps = int(self.mlm_steps) + int(self.sal_steps)
-        if self.steps < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
-        if self.sal_pairs < 1 or self.batch_tokens < 1:
-            raise ValueError("sal_pairs and batch_tokens must be positive")
-
-    @property
-    def total_steps(self) -> int:
-        return self.steps
 
 
 def lr_at(config: TrainConfig, step: int) -> float:
