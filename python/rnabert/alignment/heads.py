@@ -1,20 +1,17 @@
 """Scoring heads: which per-base vectors the engine compares, and what its scores mean.
 
 The engines compute one thing, match(i, j) = scale · ⟨u_i, v_j⟩ + bias fused with an affine-gap DP
-over
-two ragged blocks of unit vectors. A head decides what u is:
+over two ragged blocks of unit vectors. A head decides what u is:
 
 - the reference (alignment) head: u = e / |e|, the cosine of the encoder's output (the original
-RNABERT);
+  RNABERT);
 - the homology head: u = unit([unit(W (e − c·ē)) ; g · B[base]]), where ē is the sequence's mean
-  embedding (a per-sequence component that says nothing about the family), W a learned projection
-  and
-  B a learned table of per-base channels whose weight g mixes base identity into the score. Its
-  local
-  alignment scores become bits and E-values through a fitted extreme-value null
-  (``null.NullModel``).
+  embedding (a per-sequence component that says nothing about the family), W a projection and B a
+  table of per-base channels whose weight g mixes base identity into the score. Its local alignment
+  scores become bits and E-values through a fitted extreme-value null (``null.NullModel``).
 
-Heads are numpy-only at inference; training lives in ``rnabert.train.homology``.
+Heads are numpy-only. The shipped head (W the identity, B one-hot bases) and its null are built by
+``benchmarks/build_homology_head.py``.
 """
 
 from __future__ import annotations
@@ -172,10 +169,8 @@ def sequence_head(
     dim_in: int = 120,
 ) -> HomologyHead:
     """The sequence-only baseline as a head: one-hot bases, so the engine runs a plain
-    Smith-Waterman
-    (+2/−3, a gap of k costs 5 + 2k, blastn's defaults) through exactly the code the homology head
-    uses.
-    An ambiguous base (MASK) matches every base at half weight."""
+    Smith-Waterman (+2/−3, a gap of k costs 5 + 2k, blastn's defaults) through exactly the code the
+    homology head uses. An ambiguous base (MASK) matches every base at half weight."""
     base = np.zeros((6, 4), np.float32)
     base[2:, :] = np.eye(4, dtype=np.float32)
     base[1, :] = 0.5
