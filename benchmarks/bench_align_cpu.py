@@ -2,8 +2,8 @@
 
 All-vs-all, score-only global alignment of N random unit-vector embeddings (RNABERT's width, 120) at
 lengths 100, 200 and 440, then the traceback and soft-score rates. Before timing anything it checks
-that
-the engine agrees with the per-pair path (torch-built similarity matrix + plain C++ DP per pair).
+that the engine agrees with the per-pair path (torch-built similarity matrix + plain C++ DP per
+pair).
 
 Ratios printed, all from this run:
   vs torch cosine : engine pairs/s over the rate at which torch merely computes the same cosine
@@ -13,8 +13,7 @@ Ratios printed, all from this run:
   torch,
                     hand it to a C++ DP per pair (measured on a subset of pairs, as a rate)
 and, on CPUs with AVX512_BF16, the opt-in bf16 path (RNABERT_PRECISION=bf16): its score-only rate
-and
-the largest and mean |score difference| from the exact fp32 scores of the same pairs.
+and the largest and mean |score difference| from the exact fp32 scores of the same pairs.
 
     python benchmarks/bench_align_cpu.py            # N=1000 @100, 400 @200, 150 @440
     python benchmarks/bench_align_cpu.py --quick    # a smaller run (~1 min)

@@ -10,13 +10,10 @@ same
 4. End to end: embed 1,500 random RNA sequences on the GPU and score all their pairs on the GPU.
 
 Before timing anything it checks that the GPU engine agrees with the CPU engine (scores of a few
-thousand
-pairs of mixed lengths in every mode, tracebacks, soft scores, the exact-arithmetic fixture); a
-disagreement stops the run. GPU timings synchronise the device (the engine returns host arrays, so
-every
-call ends with a stream synchronisation), take the best of REPEATS after a warm-up call, and never
-use
-all-zero inputs. Without a GPU it exits with a message and status 2.
+thousand pairs of mixed lengths in every mode, tracebacks, soft scores, the exact-arithmetic
+fixture); a disagreement stops the run. GPU timings synchronise the device (the engine returns host
+arrays, so every call ends with a stream synchronisation), take the best of REPEATS after a warm-up
+call, and never use all-zero inputs. Without a GPU it exits with a message and status 2.
 
     python benchmarks/bench_align_gpu.py                 # full run
     python benchmarks/bench_align_gpu.py --quick         # N = 1,000 (5*10^5 pairs) per length

@@ -1,16 +1,14 @@
 """Latency of one call: a warm ``rnabert.align(a, b, model=m)`` and ``rnabert.embed([a], model=m)``
-on
-120-nt sequences, against the per-call cost of the encoder's forward pass alone, in one run.
+on 120-nt sequences, against the per-call cost of the encoder's forward pass alone, in one run.
 
     python benchmarks/bench_latency.py [--length 120] [--repeats 200] [--threads N]
 
 A user aligning pairs in a loop, or a web service, pays the per-call time, not the throughput. The
 encoder alone is ``model(ids, ids != 0)`` under ``torch.inference_mode()`` on the same tokens (one
 batch of two sequences for align, one sequence for embed), with torch's own thread count and with
-its
-ops on one thread; everything above it is overhead of the call. The results are checked first:
-align's score equals the engine's score of the same embeddings,
-and embed's vectors equal the bare forward pass's.
+its ops on one thread; everything above it is overhead of the call. The results are checked first:
+align's score equals the engine's score of the same embeddings, and embed's vectors equal the bare
+forward pass's.
 
 Prints the median and the 10th/90th percentiles in milliseconds and the ratio of each call to the
 bare encoder.

@@ -2,11 +2,9 @@
 
 The head (rnabert.alignment.heads.HomologyHead) scores mean-centred encoder embeddings mixed with
 base-identity channels. Its six numbers (centre, mix, scale, bias, gap open, gap extend) are chosen
-on
-a search benchmark built from 150 *training* families (2 queries each against the family's other
+on a search benchmark built from 150 *training* families (2 queries each against the family's other
 members and their dinucleotide shuffles; criterion ROC1 + pooled sensitivity at one false positive
-per
-query); the extreme-value null is then fitted on queries of other training families against
+per query); the extreme-value null is then fitted on queries of other training families against
 dinucleotide shuffles of members of yet other families. The validation families are never read.
 
     python benchmarks/build_homology_head.py --out python/rnabert/weights/homology_head.safetensors

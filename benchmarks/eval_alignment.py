@@ -1,6 +1,6 @@
 """Side-by-side alignment accuracy on the held-out validation families: RNABERT, the untrained
-encoder,
-a sequence-only baseline (match/mismatch scores, gaps tuned on TRAINING families) and mafft G-INS-i.
+encoder, a sequence-only baseline (match/mismatch scores, gaps tuned on TRAINING families) and mafft
+G-INS-i.
 
     python benchmarks/eval_alignment.py --weights RUN_DIR/best/model.safetensors [--tune] [--mafft
     200]

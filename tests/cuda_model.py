@@ -2,16 +2,12 @@
 a GPU.
 
 It transcribes `solve` and `traceback_kernel` lane by lane: 32-row strips, lane r at column t - r +
-1 on
-step t, the row above from lane r - 1's previous step (lane 0: the row buffer the previous strip's
-last
-row wrote), the 64-column ring of match scores filled 32 columns ahead, the last column for
-semi-global
-ends, the local-mode butterfly reduction, traceback nibbles packed 8 per 32-bit word and the path
-walk.
-Run on exact-arithmetic matrices it must reproduce the CPU engine's scores and paths exactly; that
-checks
-the schedule's indexing, not the CUDA code itself (which needs a GPU: tests marked ``gpu``).
+1 on step t, the row above from lane r - 1's previous step (lane 0: the row buffer the previous
+strip's last row wrote), the 64-column ring of match scores filled 32 columns ahead, the last column
+for semi-global ends, the local-mode butterfly reduction, traceback nibbles packed 8 per 32-bit word
+and the path walk. Run on exact-arithmetic matrices it must reproduce the CPU engine's scores and
+paths exactly; that checks the schedule's indexing, not the CUDA code itself (which needs a GPU:
+tests marked ``gpu``).
 """
 
 from __future__ import annotations

@@ -4,14 +4,10 @@ Textbook clarity over speed: plain loops over the DP matrices, float64 arithmeti
 compiled engines against these.
 
 Conventions (shared with csrc/dp_recurrence.h): S[i, j] scores base i of A against base j of B; a
-run of
-k gapped bases costs gap_open + k * gap_extend. Three-state Gotoh: H (best), E (base of A against a
-gap),
-F (base of B against a gap). Ties as the original RNABERT: H prefers the diagonal, then F, then E (E
-only
-when strictly better than F); E and F prefer opening over extending; local mode restarts when the
-best
-is <= 0.
+run of k gapped bases costs gap_open + k * gap_extend. Three-state Gotoh: H (best), E (base of A
+against a gap), F (base of B against a gap). Ties as the original RNABERT: H prefers the diagonal,
+then F, then E (E only when strictly better than F); E and F prefer opening over extending; local
+mode restarts when the best is <= 0.
 """
 
 from __future__ import annotations
@@ -207,8 +203,7 @@ def delta(pairs, reference, fp_margin, fn_margin) -> float:
 
 def soft_score(a_emb, b_emb, soft_scale=1.3) -> float:
     """The original's soft-alignment similarity: s = soft_scale*cos, a = row softmax, b = column
-    softmax,
-    c = a + b - a*b, score = sum(c*s) / sum(c)."""
+    softmax, c = a + b - a*b, score = sum(c*s) / sum(c)."""
     s = soft_scale * cosine_matrix(a_emb, b_emb)
     ea = np.exp(s - s.max(axis=1, keepdims=True))
     a = ea / ea.sum(axis=1, keepdims=True)

@@ -24,8 +24,7 @@ def rescore(S, pairs, gap_open, gap_extend, mode="global", free_ends="both"):
     run.
 
     Global: every maximal run of unaligned bases of A or of B counts, end runs included. Local: only
-    runs
-    between the first and last aligned pair. Semi-global: end runs are free in both sequences
+    runs between the first and last aligned pair. Semi-global: end runs are free in both sequences
     (free_ends="both") or only in B (free_ends="query": A lies inside B).
     """
     la, lb = S.shape

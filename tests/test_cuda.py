@@ -3,11 +3,9 @@ GPU.
 
 Unmarked tests run on any machine where the module was built: the module imports, says VALIDATED is
 False, plans cover their work exactly once within their budgets, bad arguments raise ValueError
-before
-the GPU is touched, a good call without a GPU raises RuntimeError, and a Python model of the
-kernels' warp
-schedule (tests/cuda_model.py) reproduces the CPU engine exactly. Tests marked ``gpu`` compare every
-entry point with the CPU engine on random data and run only where a GPU is visible.
+before the GPU is touched, a good call without a GPU raises RuntimeError, and a Python model of the
+kernels' warp schedule (tests/cuda_model.py) reproduces the CPU engine exactly. Tests marked ``gpu``
+compare every entry point with the CPU engine on random data and run only where a GPU is visible.
 """
 
 import json
@@ -85,8 +83,7 @@ def test_module_imports_and_is_not_validated():
 @pytest.mark.parametrize("name", ENGINE_FUNCTIONS)
 def test_signatures_are_cores_plus_stream(name):
     """engine.py calls either module the same way: _cuda takes _core's keywords less the CPU's
-    threads and
-    simd, plus stream."""
+    threads and simd, plus stream."""
 
     def arg_names(fn):
         sig = fn.__doc__.splitlines()[0]

@@ -145,18 +145,14 @@ def resolve_device(device: Any = "auto", *, engine: bool = False) -> str:
     ----------
     device : "auto", "cpu", "cuda", "cuda:N", a torch.device, or None (= "auto")
     engine : bool
-        False: for the encoder (torch). "auto" is the GPU when torch sees one.
-        True: for the alignment engine (rnabert._core / rnabert._cuda); returns "cpu" or "cuda".
-        "auto" is
-        the CUDA engine when a GPU is usable, the module implements the alignment functions and its
-        kernels
-        are marked validated (``_cuda.VALIDATED``), or RNABERT_BACKEND=cuda forces it;
-        RNABERT_BACKEND=cpu
-        forces the CPU engine.
+        False: for the encoder (torch). "auto" is the GPU when torch sees one. True: for the
+        alignment engine (rnabert._core / rnabert._cuda); returns "cpu" or "cuda". "auto" is the
+        CUDA engine when a GPU is usable, the module implements the alignment functions and its
+        kernels are marked validated (``_cuda.VALIDATED``), or RNABERT_BACKEND=cuda forces it;
+        RNABERT_BACKEND=cpu forces the CPU engine.
 
     Raises ValueError for an unknown name and RuntimeError, saying why, when a GPU is asked for and
-    cannot
-    be used.
+    cannot be used.
     """
     name = "auto" if device is None else str(device)
     kind = name.split(":", 1)[0]

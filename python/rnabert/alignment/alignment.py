@@ -3,19 +3,16 @@ text forms.
 
 Conventions used throughout
 ---------------------------
-- Sequence A is the *query* and B the *target* (SAM convention): in a CIGAR, ``M`` is a column where
-a base
-  of A is aligned to a base of B, ``I`` a base of A against a gap, ``D`` a base of B against a gap.
+- Sequence A is the *query* and B the *target* (SAM convention): in a CIGAR, ``M`` is a column
+  where a base of A is aligned to a base of B, ``I`` a base of A against a gap, ``D`` a base of B
+  against a gap.
 - Between two aligned pairs, the unaligned bases of A are written before those of B (``I`` before
-``D``),
-  which is the column order the reference traceback produces on ties.
+  ``D``), which is the column order the reference traceback produces on ties.
 - Global and semi-global alignments are shown over both full sequences (end gaps included); local
   alignments over the aligned region only, from the first to the last aligned pair.
-  ``start_a``/``end_a``
-  (``start_b``/``end_b``) give that region as 0-based half-open coordinates.
+  ``start_a``/``end_a`` (``start_b``/``end_b``) give that region as 0-based half-open coordinates.
 - When the letters of a sequence are unknown (embeddings given without sequences) its bases are
-shown as
-  ``N``, ``identity`` is NaN and every aligned column is marked ``:``.
+  shown as ``N``, ``identity`` is NaN and every aligned column is marked ``:``.
 """
 
 from __future__ import annotations
@@ -97,8 +94,7 @@ class Alignment:
         The alignment score as the engine computed it (sum of match scores minus gap costs).
     pairs : int array, shape (k, 2)
         Aligned 0-based positions ``(i, j)``: base i of A with base j of B; strictly increasing in
-        both
-        columns. Stored as int64.
+        both columns. Stored as int64.
     len_a, len_b : int
         Lengths of A and B (number of bases).
     name_a, name_b : str
@@ -114,13 +110,11 @@ class Alignment:
         The two rows of the alignment, ``-`` for gaps. Removing gaps gives ``seq_a[start_a:end_a]``.
     cigar : str
         Run-length M/I/D string over the columns of the gapped rows (A is the query: I = base of A
-        against
-        a gap, D = base of B against a gap).
+        against a gap, D = base of B against a gap).
     identity : float
         Identical aligned letters divided by alignment columns (``n_identical / n_columns``), end
-        gaps of
-        global alignments included; letters compare case-insensitively with T equal to U. NaN
-        without letters.
+        gaps of global alignments included; letters compare case-insensitively with T equal to U.
+        NaN without letters.
     """
 
     __slots__ = (

@@ -1,8 +1,7 @@
 """Public alignment API: align two RNAs, score many pairs, align explicit score matrices.
 
 The device is resolved once per call by :func:`rnabert.backends.resolve_device`; arguments are
-checked
-by :mod:`.validate` (the same rules and messages as the engine functions).
+checked by :mod:`.validate` (the same rules and messages as the engine functions).
 """
 
 from __future__ import annotations
@@ -46,10 +45,8 @@ def _matrix_params(
     """(AlignParams for the engine, scale, bias) for explicit score matrices.
 
     The engine uses explicit matrices as they are (it ignores scale and bias), so scale and bias are
-    applied
-    here, and the engine gets a placeholder negative bias: AlignParams insists on one in local mode,
-    which
-    only makes sense for cosine scores.
+    applied here, and the engine gets a placeholder negative bias: AlignParams insists on one in
+    local mode, which only makes sense for cosine scores.
     """
     scale = params.pop("scale", 1.0)
     bias = params.pop("bias", 0.0)
@@ -147,13 +144,11 @@ def align(a, b, mode: str = "global", *, model=None, device: str = "auto", **par
     ----------
     a, b : str, array of shape (L, D), (name, seq) pair, SeqRecord, or one-sequence Embeddings
         A sequence string (embedded with ``model``), precomputed per-base embeddings (float32, any D
-        as
-        long as a and b agree; then letters are unknown and shown as N), a named sequence, or
+        as long as a and b agree; then letters are unknown and shown as N), a named sequence, or
         ``emb.subset([k])`` (name and letters kept).
     mode : {"global", "local", "semiglobal"}
         Needleman-Wunsch, Smith-Waterman (needs a negative ``bias`` to be selective), or free end
-        gaps
-        (``free_ends="query"`` places all of A inside B).
+        gaps (``free_ends="query"`` places all of A inside B).
     model : RNABERT model, optional
         Encoder used for string inputs (default: the shipped weights, loaded once).
     device : {"auto", "cpu", "cuda"}
@@ -230,26 +225,21 @@ def align_many(
     pairs : "all" or int array, shape (m, 2)
         "all": every i < j within ``seqs``, or every query x target when ``targets`` is given.
         Otherwise rows (i, j): query i of ``seqs`` with sequence j of ``targets`` (of ``seqs`` when
-        no
-        targets).
+        no targets).
     mode : {"global", "local", "semiglobal"}, optional
         Default "global" ("local", the only choice, for ``score="bits"``).
     score : {"dp", "soft", "bits"}
         "dp": the affine-gap alignment score; "soft": the soft-alignment similarity used for
-        clustering
-        (no traceback); "bits": the homology score, a local alignment under the homology head's
-        scoring
-        turned into bits by its fitted null, so that ``result.evalue()`` gives E-values: use it to
-        tell
-        homologs from unrelated RNAs (search, clustering). ``min_score`` is then in bits too.
+        clustering (no traceback); "bits": the homology score, a local alignment under the homology
+        head's scoring turned into bits by its fitted null, so that ``result.evalue()`` gives
+        E-values: use it to tell homologs from unrelated RNAs (search, clustering). ``min_score`` is
+        then in bits too.
     traceback : bool
         Also return the alignments (``result.alignments``, built lazily from flat arrays).
     top_k : int, optional
         Keep only the ``top_k`` best partners of each query, best first. With "all" and no targets
-        every
-        sequence is a query and its partners exclude itself, so a pair may be listed as (i, j) and
-        (j, i).
-        Scores are streamed in tiles: the full matrix is never held.
+        every sequence is a query and its partners exclude itself, so a pair may be listed as (i, j)
+        and (j, i). Scores are streamed in tiles: the full matrix is never held.
     min_score : float, optional
         Keep only pairs scoring at least ``min_score`` (streamed too; with ``top_k``, applied after
         it).
@@ -272,17 +262,14 @@ def align_many(
         applies; within one set a pair gets the mean of its two; ``top_k`` needs ``targets`` then.
     **params
         Fields of :class:`AlignParams` (scale, bias, gap_open, gap_extend, free_ends, soft_scale);
-        not
-        with ``score="bits"``, whose scoring is the head's.
+        not with ``score="bits"``, whose scoring is the head's.
 
     Returns
     -------
     PairScores
         ``i``, ``j`` int64 (m,), ``score`` float32 (m,), ``names``, ``target_names``, and
-        ``alignments``
-        when ``traceback`` is True. Without ``top_k``, "all" lists rows in (i, j) order, and only i
-        < j when
-        there are no targets; explicit pairs keep their order.
+        ``alignments`` when ``traceback`` is True. Without ``top_k``, "all" lists rows in (i, j)
+        order, and only i < j when there are no targets; explicit pairs keep their order.
     """
     validate.one_of("score", score, ("dp", "soft", "bits"))
     hom = None
@@ -573,8 +560,7 @@ def align_scores(
     ----------
     S : float array, shape (L_a, L_b)
         ``S[i, j]`` is the score of aligning base i of A with base j of B (times ``scale``, plus
-        ``bias``,
-        when those are given; any sign is fine in every mode).
+        ``bias``, when those are given; any sign is fine in every mode).
     mode : {"global", "local", "semiglobal"}
     gap_open, gap_extend : float
         A gap of length k costs ``gap_open + k * gap_extend`` (end gaps included in global mode).
@@ -582,8 +568,7 @@ def align_scores(
         Names and letters for the text forms of the result.
     **params
         Other :class:`AlignParams` fields: ``free_ends`` for semi-global, ``scale`` and ``bias``
-        (default
-        1 and 0) to transform S.
+        (default 1 and 0) to transform S.
 
     Returns
     -------
@@ -633,8 +618,7 @@ def align_scores_many(
     reference : sequence of int arrays, shapes (k_p, 2), optional
         Reference aligned pairs of each matrix. With margins the engine maximises the loss-augmented
         objective score(A) + fp_margin * #(pairs of A not in the reference) + fn_margin *
-        #(reference pairs
-        missing from A), the inference step of structured hinge training (SAL).
+        #(reference pairs missing from A), the inference step of structured hinge training (SAL).
     fp_margin, fn_margin : float
         The margins (>= 0); both 0 gives the plain optimum.
     traceback : bool

@@ -2,16 +2,13 @@
 
 Every function takes an :class:`~rnabert.embeddings.Embeddings` block (unit-normalised once, here,
 through ``Embeddings.normalized()``), validates its arguments cheaply (ValueError naming the
-argument),
-and hands pointers to the compiled engine, which releases the GIL and runs on all cores. The engine
-module comes from :func:`rnabert.backends.engine_module`, which asks the one device choice,
-:func:`rnabert.backends.resolve_device`.
+argument), and hands pointers to the compiled engine, which releases the GIL and runs on all cores.
+The engine module comes from :func:`rnabert.backends.engine_module`, which asks the one device
+choice, :func:`rnabert.backends.resolve_device`.
 
 Experimental, opt-in: ``RNABERT_PRECISION=bf16`` (environment, read at every call) computes the
-cosines
-from bf16-rounded vectors on CPUs with AVX512_BF16 (about 1.5x faster; alignment scores move by
-~1e-3
-per aligned base, see benchmarks/NOTES_cpu_engine.md). The default, "fp32", is exact.
+cosines from bf16-rounded vectors on CPUs with AVX512_BF16 (about 1.5x faster; alignment scores move
+by ~1e-3 per aligned base, see benchmarks/NOTES_cpu_engine.md). The default, "fp32", is exact.
 """
 
 from __future__ import annotations
@@ -53,8 +50,7 @@ def _unit_block(emb, name: str) -> Tuple[np.ndarray, np.ndarray]:
 
 def _threads_kw(mod, threads) -> dict:
     """``threads`` for the CPU engine (checked for both: the rule is the same wherever a call runs);
-    the
-    CUDA engine has no thread count."""
+    the CUDA engine has no thread count."""
     th = validate.threads(threads)
     return {"threads": th} if mod is cpu_module() else {}
 
@@ -246,14 +242,10 @@ def all_vs_all(
         ``scale * |u|^2 + bias`` over a sequence's bases, the score of aligning it base for base
         with itself, optimal when ``scale``, the gap costs and ``bias`` (local, semiglobal) or
         ``bias + 2 * gap_extend`` (global) are >= 0), and otherwise from aligning only those n
-        pairs.
-        ``"topk"``: arrays (i int64, j int64, score float32): the ``top_k`` best partners of each
-        query,
-        self excluded, best first (ties: smaller j first).
-        ``"threshold"``: arrays (i, j, score) of every pair with score >= ``min_score`` (i < j
-        without
-        targets), sorted by (i, j).
-        Top-k and threshold keep only one tile of scores in memory (plus k entries per query).
+        pairs. ``"topk"``: arrays (i int64, j int64, score float32): the ``top_k`` best partners of
+        each query, self excluded, best first (ties: smaller j first). ``"threshold"``: arrays (i,
+        j, score) of every pair with score >= ``min_score`` (i < j without targets), sorted by (i,
+        j). Top-k and threshold keep only one tile of scores in memory (plus k entries per query).
     """
     mod = engine_module(device)
     p = validate.params(params)
@@ -373,8 +365,7 @@ def align_score_matrices(
     fp_margin, fn_margin : float
         Loss-augmented inference: the engine maximises score(A) + fp * #(aligned pairs not in the
         reference) + fn * #(reference pairs not aligned), exactly (see csrc/dp.cpp for the
-        decomposition);
-        the returned score is that maximum, margins included.
+        decomposition); the returned score is that maximum, margins included.
     traceback : bool
         False returns scores only (path_offsets all zero, path empty).
 

@@ -1,12 +1,10 @@
 """Extreme-value null of local-alignment scores: bits and E-values.
 
 Local-alignment scores of unrelated sequences of lengths m and n follow a Gumbel law (Karlin &
-Altschul
-1990): P(S >= x) ≈ 1 − exp(−E), E = K · m' · n' · exp(−λ x), with effective lengths m' = max(m − ℓ,
-1)
-that discount the alignments which would run off an edge. λ, K and ℓ are fitted by maximum
-likelihood
-on scores of decoy pairs (a family member against shuffles and members of other families).
+Altschul 1990): P(S >= x) ≈ 1 − exp(−E), E = K · m' · n' · exp(−λ x), with effective lengths m' =
+max(m − ℓ, 1) that discount the alignments which would run off an edge. λ, K and ℓ are fitted by
+maximum likelihood on scores of decoy pairs (a family member against shuffles and members of other
+families).
 """
 
 from __future__ import annotations
@@ -48,8 +46,7 @@ class NullModel:
 
     def evalue(self, score, query_len, target_len) -> np.ndarray:
         """Expected number of unrelated hits scoring ≥ score in a search space of query_len ×
-        target_len
-        residues (target_len: one target's length, or a database's total residues)."""
+        target_len residues (target_len: one target's length, or a database's total residues)."""
         return self.effective(query_len) * self.effective(target_len) * np.exp2(-self.bits(score))
 
     def to_dict(self):

@@ -115,8 +115,7 @@ class PairScores:
         """Dense float32 matrix, shape (n, n_t): ``M[i, j] = score``, NaN for pairs not scored.
 
         For pairs within one set (all-vs-all) both ``M[i, j]`` and ``M[j, i]`` are filled; the
-        diagonal
-        stays NaN unless a pair (i, i) was scored.
+        diagonal stays NaN unless a pair (i, i) was scored.
         """
         out = np.full((len(self.names), len(self.target_names)), np.nan, dtype=np.float32)
         out[self.i, self.j] = self.score

@@ -35,10 +35,8 @@ class AlignParams:
     ----------
     mode : {"global", "local", "semiglobal"}
         ``global``: the original RNABERT Needleman-Wunsch (three-state Gotoh, end gaps penalised
-        like
-        internal gaps). ``local``: Smith-Waterman with affine gaps (needs ``bias < 0`` so that
-        unrelated
-        bases score negative). ``semiglobal``: end gaps free, see ``free_ends``.
+        like internal gaps). ``local``: Smith-Waterman with affine gaps (needs ``bias < 0`` so that
+        unrelated bases score negative). ``semiglobal``: end gaps free, see ``free_ends``.
     scale, bias : float
         match(i, j) = scale * cos(e_i, f_j) + bias (defaults 1 and 0, as the original).
     gap_open, gap_extend : float, >= 0

@@ -1,9 +1,8 @@
 """Alignments as ragged blocks of aligned pairs: joining them and comparing them with a reference.
 
 An alignment set is ``path`` (K, 2) — the aligned 0-based (i, j) of every alignment, each increasing
-—
-with ``offsets`` (m + 1,): alignment p is ``path[offsets[p]:offsets[p + 1]]``, as the engines return
-it.
+— with ``offsets`` (m + 1,): alignment p is ``path[offsets[p]:offsets[p + 1]]``, as the engines
+return it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """The rnabert command line: ``rnabert COMMAND ...``, one thin module per command.
 
 Each command module defines ``NAME``, ``HELP`` and ``add_arguments(parser)``, which adds the options
-and
-returns ``run(args) -> exit status``. Commands parse, call the library and report; the library
-validates
-and writes every output. A new command (search, cluster, classify, bench, ...) is a new module here,
-named in :data:`COMMANDS`.
+and returns ``run(args) -> exit status``. Commands parse, call the library and report; the library
+validates and writes every output. A new command (search, cluster, classify, bench, ...) is a new
+module here, named in :data:`COMMANDS`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """The alignment-accuracy workflow: sample pairs of reference alignments, align them with RNABERT
-and
-the baselines, score and compare (F, sensitivity, PPV; see :mod:`.stats`).
+and the baselines, score and compare (F, sensitivity, PPV; see :mod:`.stats`).
 
 Identity bins are :mod:`rnabert.seqs.identity`'s.
 """

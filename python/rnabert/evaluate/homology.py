@@ -3,11 +3,10 @@
 One run scores the same benchmark with every method:
 - search: 2 queries per family; database = the family's other members (up to a cap) plus one
   dinucleotide-preserving shuffle of every database sequence. Per query: ROC AUC and ROC1 (fraction
-  of
-  its homologs above its best non-homolog); pooled over queries: sensitivity at one false positive
-  per query (which tests whether scores are comparable across queries); calibration: non-homologous
-  hits with E ≤ 1 per query. Pairs of different families of one Rfam clan are left out ("neutral"),
-  and reported once more counted as negatives.
+  of its homologs above its best non-homolog); pooled over queries: sensitivity at one false
+  positive per query (which tests whether scores are comparable across queries); calibration:
+  non-homologous hits with E ≤ 1 per query. Pairs of different families of one Rfam clan are left
+  out ("neutral"), and reported once more counted as negatives.
 - clustering: sets of sequences drawn from the families (balanced and unbalanced), clustered by
   average linkage at one fixed threshold on pair significance (−log2 of the pair's E-value), ARI.
 """
@@ -256,9 +255,8 @@ def evaluate_homology(
     log=print,
 ) -> Dict[str, Dict]:
     """Every method on one benchmark: search metrics (clan-neutral and clan-as-negative),
-    calibration,
-    speed, clustering ARI. ``heads``: name -> HomologyHead (the sequence-only baseline is one
-    too)."""
+    calibration, speed, clustering ARI. ``heads``: name -> HomologyHead (the sequence-only baseline
+    is one too)."""
     homolog, counted = bench.truth(clan_neutral=True)
     _, counted_strict = bench.truth(clan_neutral=False)
     results: Dict[str, Dict] = {}

@@ -2,8 +2,7 @@
 
 Pairwise identity and its bins are :mod:`rnabert.seqs.identity`'s (one definition for evaluation and
 training): identical aligned columns / columns where both sequences have a base, ambiguous bases
-never
-identical.
+never identical.
 """
 
 from __future__ import annotations
@@ -97,8 +96,7 @@ def family_identities(
     aln: StockholmAlignment, names: Sequence[str], records: Dict[str, str]
 ) -> np.ndarray:
     """Pairwise identities (percent) of ``names`` (letters in ``records``): float64 (n, n), -1 where
-    two
-    members share no column."""
+    two members share no column."""
     return alignment_identities(aln, names, [records[name] for name in names])
 
 
@@ -114,16 +112,13 @@ def sample_pairs(
     """Up to ``pairs_per_family`` random distinct pairs of each family, then at most ``max_pairs``.
 
     ``families`` keeps only those accessions (or IDs); ``max_len`` skips longer sequences. Pairs
-    that
-    share no column are skipped (nothing to measure).
+    that share no column are skipped (nothing to measure).
 
     ``per_bin`` samples by identity instead: up to that many random pairs of each family in each
     identity bin (``pairs_per_family`` is then ignored). Rfam seed pairs are mostly > 70 %
-    identical,
-    so uniform pairs leave the low-identity bins, where structure matters, nearly empty; BRAliBase
-    is
-    stratified by identity for the same reason. The "all" column of such a sample is not Rfam's
-    identity mix.
+    identical, so uniform pairs leave the low-identity bins, where structure matters, nearly empty;
+    BRAliBase is stratified by identity for the same reason. The "all" column of such a sample is
+    not Rfam's identity mix.
     """
     wanted = None if families is None else set(families)
     rng = np.random.default_rng(seed)

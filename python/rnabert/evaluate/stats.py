@@ -1,9 +1,7 @@
 """Alignment accuracy against reference alignments, as the RNABERT paper: over aligned base pairs
-(i, j),
-TP = predicted pairs that the reference also aligns, PPV = TP / predicted, sensitivity = TP /
-reference,
-F = their harmonic mean, **micro-averaged** (counts summed over pairs first); and a family-level
-bootstrap interval for the difference of two methods' F."""
+(i, j), TP = predicted pairs that the reference also aligns, PPV = TP / predicted, sensitivity = TP
+/ reference, F = their harmonic mean, **micro-averaged** (counts summed over pairs first); and a
+family-level bootstrap interval for the difference of two methods' F."""
 
 from __future__ import annotations
 

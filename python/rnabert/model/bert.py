@@ -182,8 +182,7 @@ class RnaBert(nn.Module):
     """RNABERT: the encoder (``bert``) and the original's pre-training heads (``cls``).
 
     ``forward(ids)`` returns per-base embeddings (batch, L, 120); ``mlm_logits(hidden)`` the
-    masked-LM
-    head's 6 logits per base.
+    masked-LM head's 6 logits per base.
     """
 
     def __init__(self, config: Optional[RnaBertConfig] = None):

@@ -247,9 +247,8 @@ def embed(
         sequences are sorted by length so batches pad little.
     window, stride : int, optional
         Sequences longer than ``window`` (default: the model's 440 positions) are embedded in
-        windows
-        ``stride`` apart (default window // 2); each base is taken from the window where it is most
-        central.
+        windows ``stride`` apart (default window // 2); each base is taken from the window where it
+        is most central.
     progress : bool, optional
         Show a progress bar (default: only for more than 2,000 sequences).
 

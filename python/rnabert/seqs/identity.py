@@ -1,11 +1,10 @@
 """Pairwise identity of aligned RNAs: the one definition that evaluation and training share.
 
 Identity of two sequences in a reference alignment = identical aligned columns / aligned columns,
-where
-aligned columns are those in which both have a base, and an ambiguous base (token MASK) is never
-identical to anything. BRAliBase divides by the alignment length with gaps instead; ours ignores gap
-columns, so it reads a little higher on gappy pairs. Identity bins: <40, 40–55, 55–70, 70–85, >=85
-%.
+where aligned columns are those in which both have a base, and an ambiguous base (token MASK) is
+never identical to anything. BRAliBase divides by the alignment length with gaps instead; ours
+ignores gap columns, so it reads a little higher on gappy pairs. Identity bins: <40, 40–55, 55–70,
+70–85, >=85 %.
 """
 
 from __future__ import annotations
@@ -85,8 +84,7 @@ def identity_bin(identity) -> np.ndarray:
 
 def pairs_by_bin(ident: np.ndarray, below: Optional[float] = None) -> Dict[int, np.ndarray]:
     """The pairs (a < b) of a pairwise identity matrix that share a column (and are below ``below``
-    %
-    identity, if given), per occupied identity bin: {bin index: int64 array (k, 2) in (a, b)
+    % identity, if given), per occupied identity bin: {bin index: int64 array (k, 2) in (a, b)
     order}."""
     a, b = np.triu_indices(len(ident), 1)
     keep = ident[a, b] >= 0

@@ -2,8 +2,7 @@
 torch on first use of :func:`train`.
 
 (The alignment evaluation moved to :mod:`rnabert.evaluate`, ``new_model`` to :mod:`rnabert.model`;
-the old
-names here still work, with a DeprecationWarning.)
+the old names here still work, with a DeprecationWarning.)
 """
 
 import importlib

@@ -4,11 +4,10 @@
     avg.safetensors
 
 Late checkpoints of one run sit around the same basin and each is off by its last few noisy SAL
-steps;
-their mean (stochastic weight averaging, done after the fact) is usually better than any one of
-them,
-and it removes the luck of picking the checkpoint whose noise happened to suit the validation pairs.
-Only checkpoints of one architecture (and, to be meaningful, of one run) can be averaged.
+steps; their mean (stochastic weight averaging, done after the fact) is usually better than any one
+of them, and it removes the luck of picking the checkpoint whose noise happened to suit the
+validation pairs. Only checkpoints of one architecture (and, to be meaningful, of one run) can be
+averaged.
 """
 
 from __future__ import annotations

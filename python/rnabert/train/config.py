@@ -18,10 +18,9 @@ class TrainConfig:
 
     Schedules: ``"mixed"`` takes an MLM batch and a SAL batch every step (losses weighted by
     ``mlm_weight`` and ``sal_weight``) for ``steps`` steps; ``"sequential"`` is the original's
-    order,
-    ``mlm_steps`` MLM-only steps then ``sal_steps`` SAL-only steps, each phase with its own warm-up
-    and decay. ``stop_at`` ends this session after that many steps (with a checkpoint) without
-    changing the schedule, so a run can be split over sessions and ``resume``d exactly.
+    order, ``mlm_steps`` MLM-only steps then ``sal_steps`` SAL-only steps, each phase with its own
+    warm-up and decay. ``stop_at`` ends this session after that many steps (with a checkpoint)
+    without changing the schedule, so a run can be split over sessions and ``resume``d exactly.
     """
 
     data: str

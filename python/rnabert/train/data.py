@@ -216,18 +216,16 @@ class TrainingSet:
 
         With ``sal_candidates`` k > 1, k (family, pair) candidates are drawn that way and the least
         identical pair is kept. Most Rfam seed pairs are > 70 % identical, where any aligner is
-        right and the
-        hinge is nearly zero; low-identity pairs are where embeddings must carry the structure.
+        right and the hinge is nearly zero; low-identity pairs are where embeddings must carry the
+        structure.
 
         With ``sal_below`` (a percent identity), the pair is drawn by identity instead: a family
         uniformly among those with pairs below ``sal_below``, one of the evaluation's identity bins
         (<40, 40–55, …) below it that the family occupies, uniformly, then a pair of that bin.
         Least-of-K favours both the extreme low end and, since its candidates come from different
         families, the low-identity families; this spreads training evenly over the hard bins of
-        every
-        family that has them, and spends no steps on pairs any aligner gets right.
-        (Measured, run G of benchmarks/TRAINING_LOG.md: with P = 55 it helps the < 40 % bin more
-        than
+        every family that has them, and spends no steps on pairs any aligner gets right. (Measured,
+        run G of benchmarks/TRAINING_LOG.md: with P = 55 it helps the < 40 % bin more than
         least-of-4 does, the 40–55 % bin less, and costs a little from 70 % up.)
         """
         if len(self.sal_families) == 0:

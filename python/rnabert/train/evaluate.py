@@ -1,6 +1,6 @@
 """Deprecated location of the alignment evaluation, now :mod:`rnabert.evaluate` (and pairwise
-identity,
-now :mod:`rnabert.seqs.identity`). Every name still resolves, with a DeprecationWarning."""
+identity, now :mod:`rnabert.seqs.identity`). Every name still resolves, with a
+DeprecationWarning."""
 
 from .._deprecated import moved_names
 

@@ -40,8 +40,7 @@ def path_gap_costs(
 
     Between consecutive aligned pairs (and before the first / after the last, end gaps counting as
     in global mode), ``di`` unaligned bases of A and ``dj`` of B cost ``open + di·extend`` (if di >
-    0)
-    plus ``open + dj·extend`` (if dj > 0): the cheapest way to place them, which is what the DP
+    0) plus ``open + dj·extend`` (if dj > 0): the cheapest way to place them, which is what the DP
     does.
 
     Parameters

@@ -4,8 +4,7 @@
 
 writes ``python/rnabert/weights/rnabert_rfam.safetensors`` (+ ``config.json``) and
 ``rnabert_rfam.json`` (sha256 of the file and the per-base embeddings of a few fixed sequences),
-which
-``tests/test_weights.py`` checks, so an accidental change of the shipped model cannot pass
+which ``tests/test_weights.py`` checks, so an accidental change of the shipped model cannot pass
 unnoticed.
 """
 

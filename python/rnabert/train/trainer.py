@@ -3,8 +3,7 @@
 A run directory holds ``model.safetensors`` (+ ``config.json``), ``state.pt`` (optimizer, step, data
 cursor, RNG states: tensors and plain Python values only, read back with ``weights_only=True``),
 ``metrics.jsonl`` (one JSON object per logged step), ``train_config.json`` and ``best/`` (the
-weights
-with the best validation F so far).
+weights with the best validation F so far).
 """
 
 from __future__ import annotations
@@ -181,8 +180,7 @@ def encode_bucketed(
 ) -> torch.Tensor:
     """Hidden states of ``seqs``, shape (n, max L, D), computed in length-sorted chunks of at most
     ``batch_tokens`` padded bases: a SAL batch mixes lengths of 30 to 440, and one padded forward
-    pass
-    would spend most of its work on padding."""
+    pass would spend most of its work on padding."""
     lengths = np.array([len(x) for x in seqs])
     order = np.argsort(-lengths, kind="stable")
     width = int(lengths.max())
