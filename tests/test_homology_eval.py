@@ -6,12 +6,9 @@ import itertools
 import numpy as np
 import pytest
 
-from rnabert.evaluate.homology import (
-    adjusted_rand_index,
-    average_linkage,
-    build_benchmark,
-    search_metrics,
-)
+from rnabert.clustering.linkage import average_linkage
+from rnabert.evaluate.homology import build_benchmark, search_metrics
+from rnabert.metrics import ari as adjusted_rand_index
 from rnabert.seqs import StockholmAlignment
 
 

@@ -19,6 +19,9 @@ from typing import Dict, List
 
 import numpy as np
 
+from ..clustering.linkage import average_linkage
+from ..metrics import ari
+
 
 # -- metrics ---------------------------------------------------------------------------------------
 def average_ranks(a: np.ndarray) -> np.ndarray:
@@ -60,42 +63,6 @@ def search_metrics(score: np.ndarray, homolog: np.ndarray, counted: np.ndarray) 
         "sens_1fp": sens,
         "queries": len(aucs),
     }
-
-
-def adjusted_rand_index(labels_true, labels_pred) -> float:
-    """ARI of two labelings (Hubert & Arabie), from their contingency table."""
-    a = np.unique(np.asarray(labels_true), return_inverse=True)[1]
-    b = np.unique(np.asarray(labels_pred), return_inverse=True)[1]
-    n = len(a)
-    table = np.zeros((a.max() + 1, b.max() + 1), dtype=np.int64)
-    np.add.at(table, (a, b), 1)
-
-    def comb2(x):
-        x = np.asarray(x, dtype=np.float64)
-        return (x * (x - 1) / 2).sum()
-
-    index = comb2(table)
-    ea, eb, total = comb2(table.sum(1)), comb2(table.sum(0)), n * (n - 1) / 2
-    expected = ea * eb / total if total else 0.0
-    maximum = (ea + eb) / 2
-    return 1.0 if maximum == expected else float((index - expected) / (maximum - expected))
-
-
-def average_linkage(similarity: np.ndarray, threshold: float) -> np.ndarray:
-    """Cluster labels from average linkage, merging while the best average similarity ≥
-    threshold."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
-    n = len(similarity)
-    if n == 1:
-        return np.zeros(1, dtype=np.int64)
-    sim = np.minimum(similarity, similarity.T)  # symmetric; local scores are, up to float rounding
-    top = max(float(np.nanmax(sim[np.isfinite(sim)])), threshold) + 1.0
-    dist = top - np.clip(sim, None, top)  # ≥ 0, smaller = more similar
-    np.fill_diagonal(dist, 0.0)
-    z = linkage(squareform(dist, checks=False), method="average")
-    return fcluster(z, t=top - threshold, criterion="distance") - 1
 
 
 # -- the benchmark -------------------------------------------------------------------------------
@@ -288,7 +255,7 @@ def evaluate_homology(
         for set_name, members in sets.items():
             labels = cluster_with_head(head, emb, members, cluster_threshold, shifts)
             results[name]["clustering"][set_name] = {
-                "ari": adjusted_rand_index(bench.family[members], labels),
+                "ari": ari(bench.family[members], labels),
                 "clusters": int(len(np.unique(labels))),
                 "families": int(len(np.unique(bench.family[members]))),
             }
@@ -440,10 +407,7 @@ def evaluate_homology_on_rfam(
     for name, h in heads.items():
         ari = {
             t: np.mean(
-                [
-                    adjusted_rand_index(dev.family[m], cluster_with_head(h, dev_emb, m, t))
-                    for m in dev_sets.values()
-                ]
+                [ari(dev.family[m], cluster_with_head(h, dev_emb, m, t)) for m in dev_sets.values()]
             )
             for t in thresholds
         }
