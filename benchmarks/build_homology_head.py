@@ -24,7 +24,14 @@ import rnabert
 from rnabert.alignment.heads import SHIPPED, HomologyHead
 from rnabert.alignment.null import NullModel
 from rnabert.alignment.params import AlignParams
-from rnabert.evaluate.homology import build_benchmark, fit_head_null, head_scores, search_metrics
+from rnabert.evaluate.homology import (
+    build_benchmark,
+    development_families,
+    fit_head_null,
+    head_scores,
+    null_sequences,
+    search_metrics,
+)
 from rnabert.model.checkpoint import DEFAULT_WEIGHTS
 from rnabert.train.data import read_families, read_validation_file
 
@@ -59,8 +66,7 @@ def main():
     t0 = time.time()
     held = set(read_validation_file())
     fams = [f for f in read_families(args.data) if f.accession not in held]
-    rng = np.random.default_rng(123)
-    dev_idx = set(rng.choice(len(fams), 150, replace=False).tolist())
+    dev_idx = set(development_families(len(fams)).tolist())
     dev = build_benchmark(
         [fams[i].alignment for i in sorted(dev_idx)], max_members=8, seed=args.seed
     )
@@ -70,14 +76,9 @@ def main():
     # the null's own sets: one member of each of other training families, shuffled or not
     rest = [i for i in range(len(fams)) if i not in dev_idx]
     rng = np.random.default_rng(args.seed + 7)
-    pick = rng.choice(rest, args.null_queries + args.null_decoys, replace=False)
-    from rnabert.seqs.shuffle import dinucleotide_shuffle
-
-    seqs = []
-    for k, i in enumerate(pick):
-        recs = fams[i].alignment.records()
-        s = recs[int(rng.integers(len(recs)))].seq
-        seqs.append(s if k < args.null_queries else dinucleotide_shuffle(s, rng))
+    seqs = null_sequences(
+        [fams[i].alignment for i in rest], args.null_queries, args.null_decoys, rng
+    )
     null_emb = rnabert.embed([(f"n{k}", s) for k, s in enumerate(seqs)], model=model, device="cpu")
     q_null = np.arange(args.null_queries)
     d_null = np.arange(args.null_queries, len(seqs))

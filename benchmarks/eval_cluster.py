@@ -29,7 +29,12 @@ import rnabert
 from rnabert.alignment.heads import sequence_head
 from rnabert.clustering import cluster
 from rnabert.evaluate import clustering as ev
-from rnabert.evaluate.homology import _draw_cluster_sets, build_benchmark, fit_head_null
+from rnabert.evaluate.homology import (
+    _draw_cluster_sets,
+    build_benchmark,
+    development_families,
+    fit_head_null,
+)
 from rnabert.seqs import AmbiguousBaseWarning
 from rnabert.seqs.shuffle import dinucleotide_shuffle
 from rnabert.train.data import read_families, read_validation_file
@@ -69,7 +74,7 @@ def main():
         seqs.append(s if k < 200 else dinucleotide_shuffle(s, rng))
     null_emb = embed([f"n{k}" for k in range(len(seqs))], seqs)
     sw = fit_head_null(sequence_head(), null_emb, np.arange(200), np.arange(200, 800))
-    dev_idx = np.random.default_rng(123).choice(len(train), 150, replace=False)
+    dev_idx = development_families(len(train))
     dev = build_benchmark([train[i].alignment for i in sorted(dev_idx)], max_members=8, seed=0)
     dev_emb = embed(dev.names, dev.seqs)
     dev_sets = _draw_cluster_sets(dev, args.seed)

@@ -65,6 +65,36 @@ def search_metrics(score: np.ndarray, homolog: np.ndarray, counted: np.ndarray) 
     }
 
 
+# -- training-family sets for choices and nulls --------------------------------------------------
+def development_families(n_train: int) -> np.ndarray:
+    """Indices of the 150 training families on which the homology head's scoring and the clustering
+    thresholds are chosen (seeded: the same set in every script), so that validation families are
+    only ever measured."""
+    return np.random.default_rng(123).choice(n_train, 150, replace=False)
+
+
+def null_sequences(
+    alignments, n_queries: int, n_decoys: int, rng: np.random.Generator
+) -> List[str]:
+    """Sequences to fit a null on: one random member of each of ``n_queries + n_decoys`` distinct
+    families of ``alignments``; the last ``n_decoys`` are dinucleotide-shuffled (the decoys), so
+    every query × decoy pair is unrelated by construction."""
+    import warnings
+
+    from ..seqs import AmbiguousBaseWarning
+    from ..seqs.shuffle import dinucleotide_shuffle
+
+    pick = rng.choice(len(alignments), n_queries + n_decoys, replace=False)
+    seqs = []
+    for k, i in enumerate(pick):
+        with warnings.catch_warnings():  # IUPAC codes become MASK, as everywhere
+            warnings.simplefilter("ignore", AmbiguousBaseWarning)
+            records = alignments[i].records()
+        s = records[int(rng.integers(len(records)))].seq
+        seqs.append(s if k < n_queries else dinucleotide_shuffle(s, rng))
+    return seqs
+
+
 # -- the benchmark -------------------------------------------------------------------------------
 @dataclass
 class Benchmark:
@@ -367,7 +397,6 @@ def evaluate_homology_on_rfam(
     from ..alignment.heads import load_homology_head, sequence_head
     from ..model.checkpoint import load_model
     from ..seqs import AmbiguousBaseWarning
-    from ..seqs.shuffle import dinucleotide_shuffle
     from ..train.data import read_families, read_validation_file
 
     held = set(read_validation_file())
@@ -384,14 +413,7 @@ def evaluate_homology_on_rfam(
             return embed_sequences(list(zip(names, seqs)), model=model, device="cpu")
 
     rng = np.random.default_rng(seed + 7)
-    pick = rng.choice(len(train), 800, replace=False)
-    seqs = []
-    for k, i in enumerate(pick):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AmbiguousBaseWarning)
-            recs = train[i].alignment.records()
-        s = recs[int(rng.integers(len(recs)))].seq
-        seqs.append(s if k < 200 else dinucleotide_shuffle(s, rng))
+    seqs = null_sequences([f.alignment for f in train], 200, 600, rng)
     null_emb = embed([f"n{k}" for k in range(len(seqs))], seqs)
     qn, dn = np.arange(200), np.arange(200, 800)
     heads = {
@@ -399,7 +421,7 @@ def evaluate_homology_on_rfam(
         "encoder cosine, local": fit_head_null(cosine_head(), null_emb, qn, dn),
         "sequence-only SW +2/-3 (same engine)": fit_head_null(sequence_head(), null_emb, qn, dn),
     }
-    dev_idx = np.random.default_rng(123).choice(len(train), 150, replace=False)
+    dev_idx = development_families(len(train))
     dev = build_benchmark([train[i].alignment for i in sorted(dev_idx)], max_members=8, seed=seed)
     dev_emb = embed(dev.names, dev.seqs)
     dev_sets = _draw_cluster_sets(dev, seed)
