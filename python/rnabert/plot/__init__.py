@@ -1,0 +1,14 @@
+"""Pictures of what the library computes: embedding maps, alignments, similarity matrices,
+clusterings, search hits and training curves.
+
+Drawing only: every function takes results the library already produced (arrays, an
+:class:`~rnabert.alignment.Alignment`, :class:`~rnabert.clustering.result.Clusters`, search hits)
+and writes one file whose format follows its suffix (``.png``, ``.svg``, ``.pdf``, or ``.html``: a
+self-contained page). matplotlib is an optional extra (``pip install rnabert[plot]``), imported
+only when something is drawn.
+"""
+
+from ._figure import MISSING, check_picture
+from .embedding import embedding_map
+
+__all__ = ["MISSING", "check_picture", "embedding_map"]
