@@ -9,6 +9,17 @@ only when something is drawn.
 """
 
 from ._figure import MISSING, check_picture
+from .alignment import alignment_figure, similarity_heatmap
 from .embedding import embedding_map
+from .structure import fold, member_structure, pair_table
 
-__all__ = ["MISSING", "check_picture", "embedding_map"]
+__all__ = [
+    "MISSING",
+    "check_picture",
+    "embedding_map",
+    "alignment_figure",
+    "similarity_heatmap",
+    "pair_table",
+    "member_structure",
+    "fold",
+]
