@@ -1,29 +1,46 @@
-"""`rnabert plot-metrics`: a run's training curves as a PNG."""
+"""`rnabert plot-metrics`: a run's training curves as a picture."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Callable
 
+from .common import CliError
+
 NAME = "plot-metrics"
 HELP = (
     "Draw a run's training curves (MLM loss and accuracy, SAL loss, validation F, learning rate) "
-    "from "
-    "its metrics.jsonl (needs matplotlib)."
+    "from its metrics.jsonl (needs matplotlib: pip install rnabert[plot])."
 )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     p.add_argument("metrics", help="the run's metrics.jsonl")
     p.add_argument(
-        "png", nargs="?", default=None, help="output image (default: curves.png beside it)"
+        "png",
+        nargs="?",
+        default=None,
+        help="output picture: .png, .svg, .pdf or .html (default: curves.png beside it)",
     )
 
     def run(args: argparse.Namespace) -> int:
-        from ..train.plot import plot_metrics
+        import os
 
-        out = plot_metrics(args.metrics, args.png)
-        print(out if out else "matplotlib is not installed: no plot (pip install matplotlib)")
+        from ..plot import check_picture
+        from ..plot.training import training_curves
+
+        if not os.path.exists(args.metrics):
+            raise CliError(f"metrics file not found: {args.metrics}")
+        if args.png is not None:
+            try:
+                check_picture(args.png)
+            except ValueError as e:
+                raise CliError(str(e)) from None
+        try:
+            out = training_curves(args.metrics, args.png)
+        except ImportError as e:
+            raise CliError(str(e)) from None
+        print(out)
         return 0
 
     return run

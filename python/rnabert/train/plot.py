@@ -1,51 +1,26 @@
-"""Training curves (MLM loss and accuracy, SAL loss, validation F, learning rate) from metrics.jsonl
-to PNG."""
+"""Deprecated home of the training curves: they are drawn by :mod:`rnabert.plot.training`.
+
+Kept because the trainer draws ``curves.png`` at the end of a run through :func:`plot_metrics`,
+which (unlike the new function) returns None instead of raising when matplotlib is missing: a run
+must not fail for want of a picture.
+"""
 
 from __future__ import annotations
 
-import json
 import pathlib
-from typing import Dict, List, Optional
+from typing import Optional
 
+from ..plot.training import read_metrics, training_curves
 
-def read_metrics(path) -> List[Dict]:
-    with open(path) as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+__all__ = ["plot_metrics", "read_metrics"]
 
 
 def plot_metrics(metrics_path, png_path=None) -> Optional[pathlib.Path]:
-    """Draw the curves of a run's metrics.jsonl; returns the PNG path, or None without matplotlib.
-
-    matplotlib is an optional dependency: without it this prints nothing and draws nothing.
-    """
+    """:func:`rnabert.plot.training.training_curves`, or None without matplotlib."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        return training_curves(metrics_path, png_path)
     except ImportError:
         return None
-    rows = read_metrics(metrics_path)
-    png = pathlib.Path(png_path) if png_path else pathlib.Path(metrics_path).with_name("curves.png")
-    panels = [
-        ("mlm_loss", "MLM loss"),
-        ("mlm_acc", "MLM accuracy"),
-        ("sal_loss", "SAL hinge loss"),
-        ("val_f", "validation F"),
-        ("lr", "learning rate"),
-    ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
-    for ax, (key, title) in zip(axes, panels):
-        pts = [(r["step"], r[key]) for r in rows if r.get(key) is not None]
-        if pts:
-            ax.plot(*zip(*pts), marker="o" if key == "val_f" else None, markersize=3)
-        ax.set_title(title)
-        ax.set_xlabel("step")
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
-    return png
 
 
 if __name__ == "__main__":  # deprecated: `rnabert plot-metrics METRICS [PNG]`
