@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import tempfile
 
 import numpy as np
 import pytest
@@ -83,9 +84,9 @@ def test_prefilter_path_finds_the_same_families(emb):
     pre = cluster(emb, prefilter=12)
     assert 0 < pre.info["candidate_pairs"] < len(emb) * (len(emb) - 1) // 2
     assert metrics.ari(dense.labels, pre.labels) == 1.0
-    from rnabert.clustering.prefilter import candidate_pairs
+    from rnabert.clustering.prefilter import candidate_pairs, pooled_unit
 
-    pairs = candidate_pairs(emb, 3)
+    pairs = candidate_pairs(pooled_unit(emb), 3)
     assert (pairs[:, 0] < pairs[:, 1]).all() and len(np.unique(pairs, axis=0)) == len(pairs)
     assert len(pairs) >= 3 * len(emb) // 2
 
@@ -173,3 +174,44 @@ def test_medoid_ties_go_to_the_first_member_whatever_the_self_scores():
 
     sig = np.array([[1e16, 0.1], [0.1, 3.0]])  # equal totals; self-scores of very different size
     assert _medoids_dense(np.array([0, 0]), sig).tolist() == [0, 0]
+
+
+# -- head vectors in chunks ------------------------------------------------------------------------
+def test_chunked_head_vectors_on_disk_give_identical_edges_and_clusters(emb, tmp_path, monkeypatch):
+    from rnabert.alignment.heads import load_homology_head
+    from rnabert.clustering import prefilter, vectors
+
+    head = load_homology_head()
+    whole = vectors.HeadVectors.compute(head, emb)
+    assert not whole.on_disk
+    np.testing.assert_array_equal(whole.values, head.vectors(emb).normalized())
+    pre = cluster(emb, prefilter=12)
+    comp = cluster(emb, dense_max=5, block=7)
+    dense = cluster(emb)
+    edges = prefilter.prefilter_edges(whole, head, k=12, min_sig=10.0)
+
+    monkeypatch.setattr(vectors, "CHUNK_RESIDUES", 300)  # a few sequences a chunk
+    monkeypatch.setattr(vectors, "IN_MEMORY_BYTES", 0)  # always a memory-mapped file
+    monkeypatch.setattr(prefilter, "PAIR_BLOCK_RESIDUES", 500)  # many blocks of pairs
+    chunked = vectors.HeadVectors.compute(head, emb, directory=tmp_path)
+    assert chunked.on_disk and (tmp_path / vectors.FILE_NAME).exists()
+    np.testing.assert_array_equal(chunked.values, whole.values)
+    np.testing.assert_array_equal(chunked.pooled, whole.pooled)
+    got = prefilter.prefilter_edges(chunked, head, k=12, min_sig=10.0)
+    assert got["candidates"] == edges["candidates"] and len(got["i"]) > 0
+    for c in ("i", "j", "bits", "sig"):
+        np.testing.assert_array_equal(got[c], edges[c])
+    chunked.close()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for before, kw in ((pre, {"prefilter": 12}), (comp, {"dense_max": 5, "block": 7}), (dense, {})):
+        after = cluster(emb, **kw)
+        assert after.info["vectors_on_disk"]
+        assert after.labels.tolist() == before.labels.tolist()
+        assert after.representative.tolist() == before.representative.tolist()
+        np.testing.assert_array_equal(after.bits, before.bits)
+        assert not any(scratch.iterdir())  # the temporary file is gone
+    # a run directory keeps it
+    cluster(emb, prefilter=12, out_dir=tmp_path / "run")
+    assert (tmp_path / "run" / vectors.FILE_NAME).exists()

@@ -25,6 +25,7 @@ import numpy as np
 from ..embeddings import Embeddings
 from .linkage import average_linkage, canonical, components, leiden, spectral
 from .result import Clusters
+from .vectors import HeadVectors
 
 DEFAULT_THRESHOLD = 10.0  # bits of pair significance: chosen on 150 training families
 DENSE_MAX = 3000  # largest input (and component) clustered from a dense matrix: ~250 MB
@@ -102,9 +103,8 @@ def cluster(
         One row per input sequence, in input order: cluster, representative (medoid), bits and
         E-value to it; ``write(path)`` as TSV or Parquet.
     """
-    from .. import execute
     from ..alignment import validate
-    from ..alignment.api import _auto_progress, _homology_head
+    from ..alignment.api import _homology_head
     from ..backends import resolve_device
 
     if method not in METHODS:
@@ -125,24 +125,69 @@ def cluster(
     hom = _homology_head(head, model)
     dev = resolve_device(device, engine=True)
 
-    if isinstance(seqs, (list, tuple)) and not seqs:
-        seqs = Embeddings(np.zeros((0, hom.input_dim), np.float32), np.zeros(1, np.int64), [], [])
-    emb = _embeddings(seqs, model=model, device=device, progress=progress, out_dir=out_dir)
-    _check_names(emb.names)
-    n = len(emb)
+    hv = _head_vectors(seqs, hom, model=model, device=device, progress=progress, out_dir=out_dir)
+    try:
+        return _cluster(
+            hv,
+            hom,
+            threshold=threshold,
+            method=method,
+            n_clusters=n_clusters,
+            top_k=top_k,
+            threads=threads,
+            dev=dev,
+            out_dir=out_dir,
+            executor=executor,
+            ray_address=ray_address,
+            block=block,
+            dense_max=dense_max,
+            component_max=component_max,
+            prefilter=prefilter,
+            seed=seed,
+            progress=progress,
+        )
+    finally:
+        hv.close()
+
+
+def _cluster(
+    hv,
+    hom,
+    *,
+    threshold,
+    method,
+    n_clusters,
+    top_k,
+    threads,
+    dev,
+    out_dir,
+    executor,
+    ray_address,
+    block,
+    dense_max,
+    component_max,
+    prefilter,
+    seed,
+    progress,
+) -> Clusters:
+    """The clustering of :func:`cluster` on the head's vectors ``hv`` (``HeadVectors``)."""
+    from .. import execute
+    from ..alignment.api import _auto_progress
+    from .prefilter import score_pairs_blocked
+
+    n = len(hv)
     if n == 0:
         e = np.zeros(0)
         return Clusters([], e.astype(np.int64), e.astype(np.int64), e, e, method, threshold)
-    vec = hom.vectors(emb)
     scoring = execute.Scoring(hom.params, hom.null)
     prog = _auto_progress(progress, n * (n - 1) // 2)
-    lengths = emb.lengths
+    lengths = hv.lengths
     info = {"n": n}
 
     def dense_sig(members: np.ndarray) -> np.ndarray:
         from ..alignment.engine import all_vs_all
 
-        sub = vec if len(members) == n else vec.subset(members)
+        sub = hv.whole() if len(members) == n else hv.subset(members)
         raw = np.asarray(all_vs_all(sub, hom.params, threads=threads, device=dev, progress=False))
         L = lengths[members]
         return execute.significance(hom.null.bits(raw), L[:, None], L[None, :], hom.null)
@@ -153,7 +198,7 @@ def cluster(
         from .prefilter import prefilter_edges
 
         edges = prefilter_edges(
-            vec, hom, k=int(k_pre), min_sig=threshold, threads=threads, device=dev, progress=prog
+            hv, hom, k=int(k_pre), min_sig=threshold, threads=threads, device=dev, progress=prog
         )
         info["candidate_pairs"] = int(edges.pop("candidates", 0))
     if n_clusters is not None or (method in ("auto", "average") and n <= dense_max and not k_pre):
@@ -172,7 +217,7 @@ def cluster(
     else:
         if not k_pre:
             edges = execute.edge_run(
-                vec,
+                hv.whole(),
                 scoring,
                 min_sig=threshold,
                 top_k=top_k,
@@ -200,12 +245,77 @@ def cluster(
                 )
         labels = canonical(labels)
         reps = _medoids_sparse(labels, ei, ej, es, dense_sig, component_max)
-    bits, evalue = _to_representatives(vec, emb, reps, hom, threads, dev)
+    pairs = np.stack([np.arange(n), reps], axis=1).astype(np.int64)
+    raw = score_pairs_blocked(hv, pairs, hom.params, threads=threads, device=dev)
+    bits = hom.null.bits(raw)
+    evalue = hom.null.effective(lengths) * hom.null.effective(lengths[reps]) * np.exp2(-bits)
     info["clusters"] = int(labels.max() + 1)
-    return Clusters(list(emb.names), labels, reps, bits, evalue, used, threshold, info)
+    info["vectors_on_disk"] = hv.on_disk
+    return Clusters(
+        list(hv.names), labels, reps, bits.astype(np.float32), evalue, used, threshold, info
+    )
 
 
 # -- inputs ----------------------------------------------------------------------------------------
+def _head_vectors(seqs, hom, *, model, device, progress, out_dir) -> HeadVectors:
+    """The head's vectors of the input: computed from its embeddings chunk by chunk, or read from
+    a search database (checked to hold this model's and this head's vectors)."""
+    run = None if out_dir is None else pathlib.Path(out_dir)
+    db = _as_database(seqs)
+    if db is not None:
+        _check_database(db, hom, model, device)
+        hv = HeadVectors.from_database(db, directory=run, progress=bool(progress))
+        _check_names(hv.names)
+        return hv
+    if isinstance(seqs, (list, tuple)) and not seqs:
+        seqs = Embeddings(np.zeros((0, hom.input_dim), np.float32), np.zeros(1, np.int64), [], [])
+    emb = _embeddings(seqs, model=model, device=device, progress=progress, out_dir=out_dir)
+    _check_names(emb.names)
+    return HeadVectors.compute(hom, emb, directory=run, progress=bool(progress) and len(emb) > 1e4)
+
+
+def _as_database(seqs):
+    from ..search.database import MANIFEST, Database
+
+    if isinstance(seqs, Database):
+        return seqs
+    if isinstance(seqs, (str, os.PathLike)) and os.path.isdir(seqs):
+        if not os.path.exists(os.path.join(seqs, MANIFEST)):
+            raise ValueError(
+                f"{os.fspath(seqs)}: a directory that is not an rnabert search database (no "
+                f"{MANIFEST}); give a FASTA/Stockholm file or a database"
+            )
+        return Database.open(seqs)
+    return None
+
+
+def _check_database(db, hom, model, device) -> None:
+    """Refuse a database whose vectors this clustering cannot use as its own."""
+    from ..search.database import DatabaseError, head_sha256
+
+    if db.scoring.kind != "homology":
+        raise DatabaseError(
+            f"{db.path}: built without a homology head (plain cosine scores): clustering needs "
+            "bits; rebuild it with the model's homology head, or cluster the FASTA"
+        )
+    if head_sha256(hom) != db.scoring.head_sha256:
+        raise DatabaseError(
+            f"{db.path}: built with another homology head (sha256 "
+            f"{db.scoring.head_sha256[:12]}…, this clustering's head {head_sha256(hom)[:12]}…): "
+            "cluster with the database's head (head=PATH) or rebuild it"
+        )
+    if db.manifest["units"] != db.manifest["targets"]:
+        raise DatabaseError(
+            f"{db.path}: targets longer than {db.manifest['segment']} nt are stored as "
+            f"overlapping segments ({db.manifest['units']} units for {db.manifest['targets']} "
+            "targets): clustering needs one unit per sequence; cluster the FASTA instead"
+        )
+    from ..model.inference import resolve_model
+    from ..search.database import _torch_device
+
+    db.check_model(resolve_model(model, _torch_device(device)))
+
+
 def _embeddings(seqs, *, model, device, progress, out_dir) -> Embeddings:
     """The input's embeddings; with a run directory they are saved there once and reused when the
     same input and model come back (the encoder's floats may differ in the last bit between runs,
@@ -323,14 +433,3 @@ def _medoids_sparse(labels, ei, ej, es, dense_sig, limit) -> np.ndarray:
             t = total[members]
         reps[members] = members[int(np.argmax(t))]
     return reps
-
-
-def _to_representatives(vec, emb, reps, hom, threads, device):
-    from ..alignment.engine import score_pairs
-
-    pairs = np.stack([np.arange(len(reps)), reps], axis=1).astype(np.int64)
-    raw = np.asarray(score_pairs(vec, pairs, hom.params, threads=threads, device=device))
-    bits = hom.null.bits(raw)
-    L = emb.lengths
-    evalue = hom.null.effective(L) * hom.null.effective(L[reps]) * np.exp2(-bits)
-    return bits.astype(np.float32), evalue

@@ -5,6 +5,10 @@ The pooled vector is the mean of the homology head's per-base vectors (centred e
 channels), unit-normalised; neighbours are found by exact inner products in row blocks (memory:
 one block × N floats). Homologs whose pooled vectors are not among each other's k nearest are
 missed, which is what the exhaustive tile path is for.
+
+Pairs are aligned block against block (:func:`score_pairs_blocked`): the engine sees two blocks of
+about :data:`PAIR_BLOCK_RESIDUES` bases at a time, views of the stored vectors, so memory stays
+bounded whatever N when the vectors are memory-mapped (``vectors.HeadVectors``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 from ..embeddings import Embeddings
 
 QUERY_BLOCK = 256  # rows of the similarity computed at once: 256 × N float32
+PAIR_BLOCK_RESIDUES = 1 << 21  # bases per block of sequences scored against another: 1 GiB
 
 
 def pooled_unit(vectors: Embeddings) -> np.ndarray:
@@ -25,15 +30,15 @@ def pooled_unit(vectors: Embeddings) -> np.ndarray:
     return p.astype(np.float32)
 
 
-def candidate_pairs(vectors: Embeddings, k: int, progress: bool = False) -> np.ndarray:
-    """Unique pairs (i < j), int64 (m, 2), sorted: j among i's k nearest pooled vectors or i
-    among j's."""
-    pooled = pooled_unit(vectors)
+def candidate_pairs(pooled: np.ndarray, k: int, progress: bool = False) -> np.ndarray:
+    """Unique pairs (i < j), int64 (m, 2), sorted: j among i's k nearest rows of ``pooled`` (unit
+    vectors, float32 (n, d)) by inner product, or i among j's."""
+    pooled = np.ascontiguousarray(pooled, np.float32)
     n = len(pooled)
     k = min(k, n - 1)
     if k < 1:
         return np.zeros((0, 2), np.int64)
-    rows, cols = [], []
+    keys = []
     blocks = range(0, n, QUERY_BLOCK)
     if progress:
         from tqdm.auto import tqdm
@@ -44,16 +49,66 @@ def candidate_pairs(vectors: Embeddings, k: int, progress: bool = False) -> np.n
         sim = pooled[s:e] @ pooled.T
         sim[np.arange(e - s), np.arange(s, e)] = -np.inf  # not itself
         nn = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-        rows.append(np.repeat(np.arange(s, e), k))
-        cols.append(nn.ravel())
-    i, j = np.concatenate(rows), np.concatenate(cols)
-    a, b = np.minimum(i, j), np.maximum(i, j)
-    key = np.unique(a.astype(np.int64) * n + b)
+        i = np.repeat(np.arange(s, e, dtype=np.int64), k)
+        j = nn.ravel().astype(np.int64)
+        keys.append(np.unique(np.minimum(i, j) * n + np.maximum(i, j)))
+    key = np.unique(np.concatenate(keys))
     return np.stack([key // n, key % n], axis=1).astype(np.int64)
 
 
+def score_pairs_blocked(
+    vectors,
+    pairs: np.ndarray,
+    params,
+    *,
+    threads: Optional[int] = None,
+    device: str = "cpu",
+    progress: bool = False,
+    desc: str = "align (bits)",
+) -> np.ndarray:
+    """Local scores of ``pairs`` (int64 (m, 2), any order) of ``vectors`` (``HeadVectors``), in the
+    order given: the pairs are grouped by the blocks their two sequences fall in, and each group is
+    scored by the engine on views of those two blocks."""
+    from ..alignment.engine import score_pairs
+    from .vectors import block_size
+
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
+    out = np.empty(len(pairs), np.float32)
+    if not len(pairs):
+        return out
+    n = len(vectors)
+    size = block_size(vectors, PAIR_BLOCK_RESIDUES)
+    a, b = pairs[:, 0] // size, pairs[:, 1] // size
+    key = a * (-(-n // size)) + b
+    order = np.argsort(key, kind="stable")
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(key[order])) + 1, [len(order)]])
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(pairs), desc=desc, unit="pairs", unit_scale=True)
+    query, query_at = None, -1
+    try:
+        for s, e in zip(bounds[:-1], bounds[1:]):
+            idx = order[s:e]
+            qa, tb = int(a[idx[0]]), int(b[idx[0]])
+            if qa != query_at:  # groups come sorted by query block: each is built once
+                query, query_at = vectors.block(qa * size, min(n, (qa + 1) * size)), qa
+            local = pairs[idx] - np.array([qa * size, tb * size], np.int64)
+            target = None if tb == qa else vectors.block(tb * size, min(n, (tb + 1) * size))
+            out[idx] = score_pairs(
+                query, local, params, targets=target, threads=threads, device=device
+            )
+            if bar is not None:
+                bar.update(len(idx))
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
+
+
 def prefilter_edges(
-    vectors: Embeddings,
+    vectors,
     hom,
     *,
     k: int,
@@ -61,33 +116,23 @@ def prefilter_edges(
     threads: Optional[int] = None,
     device: str = "cpu",
     progress: bool = False,
-    chunk: int = 1 << 18,
 ) -> Dict[str, np.ndarray]:
-    """Edges (i, j, bits, sig) of the candidate pairs whose significance reaches ``min_sig``."""
-    from ..alignment.engine import score_pairs
+    """Edges (i, j, bits, sig) of the candidate pairs of ``vectors`` (``HeadVectors``) whose
+    significance reaches ``min_sig``, sorted by (i, j)."""
     from ..execute import significance
 
-    pairs = candidate_pairs(vectors, k, progress)
+    pairs = candidate_pairs(vectors.pooled, k, progress)
+    raw = score_pairs_blocked(
+        vectors, pairs, hom.params, threads=threads, device=device, progress=progress
+    )
     lengths = vectors.lengths
-    parts = []
-    for s in range(0, len(pairs), chunk):
-        p = pairs[s : s + chunk]
-        raw = np.asarray(
-            score_pairs(vectors, p, hom.params, threads=threads, device=device, progress=progress)
-        )
-        bits = hom.null.bits(raw)
-        sig = significance(bits, lengths[p[:, 0]], lengths[p[:, 1]], hom.null)
-        keep = sig >= min_sig
-        parts.append((p[keep], bits[keep], sig[keep]))
-    if not parts:
-        from ..execute.tiles import empty_edges
-
-        return empty_edges()
-    p = np.concatenate([x[0] for x in parts]).reshape(-1, 2)
+    bits = hom.null.bits(raw)
+    sig = significance(bits, lengths[pairs[:, 0]], lengths[pairs[:, 1]], hom.null)
+    keep = sig >= min_sig
     return {
-        "i": p[:, 0].copy(),
-        "j": p[:, 1].copy(),
-        "bits": np.concatenate([x[1] for x in parts]).astype(np.float32),
-        "sig": np.concatenate([x[2] for x in parts]).astype(np.float32),
+        "i": pairs[keep, 0].copy(),
+        "j": pairs[keep, 1].copy(),
+        "bits": bits[keep].astype(np.float32),
+        "sig": sig[keep].astype(np.float32),
         "candidates": len(pairs),
     }

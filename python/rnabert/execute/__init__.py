@@ -87,7 +87,7 @@ def edge_run(
     plan = TilePlan(n, int(block), float(min_sig), int(top_k or 0))
     if n < 2:
         return empty_edges()
-    values = np.ascontiguousarray(vectors.values, np.float32)
+    values = vectors.normalized()  # once: every tile reads its rows as they are
     offsets = np.ascontiguousarray(vectors.offsets, np.int64)
     manifest = {
         "fingerprint": fingerprint(vectors, scoring, plan),

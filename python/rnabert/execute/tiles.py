@@ -84,17 +84,29 @@ class TilePlan:
 def fingerprint(vectors: Embeddings, scoring: Scoring, plan: TilePlan) -> str:
     """sha256 of everything a run's output depends on: a resumed run must match it exactly."""
     h = hashlib.sha256()
-    h.update(np.ascontiguousarray(vectors.values, np.float32).tobytes())
+    unit = vectors.normalized()
+    step = max(1, (1 << 24) // max(1, unit.shape[1]))  # 64 MiB at a time: a memory map stays put
+    for s in range(0, len(unit), step):
+        h.update(np.ascontiguousarray(unit[s : s + step], np.float32).data)
     h.update(np.ascontiguousarray(vectors.offsets, np.int64).tobytes())
     meta = {"scoring": scoring.to_dict(), "plan": asdict(plan)}
     h.update(json.dumps(meta, sort_keys=True).encode())
     return h.hexdigest()
 
 
+def unit_embeddings(unit: np.ndarray, offsets: np.ndarray) -> Embeddings:
+    """An Embeddings block over rows that are already unit vectors as ``Embeddings.normalized``
+    makes them: the engine uses them as they are instead of normalising them once more (which
+    would copy them and could move their last bits)."""
+    emb = Embeddings(unit, offsets)
+    emb._unit = emb.values  # the block's normalisation, known: the rows themselves
+    return emb
+
+
 def _block(values: np.ndarray, offsets: np.ndarray, s: int, e: int) -> Embeddings:
-    """Sequences s..e-1 of a ragged block, as a view (no copy of the vectors)."""
+    """Sequences s..e-1 of a ragged block of unit vectors, as a view (no copy of the vectors)."""
     lo, hi = int(offsets[s]), int(offsets[e])
-    return Embeddings(values[lo:hi], offsets[s : e + 1] - lo)
+    return unit_embeddings(values[lo:hi], offsets[s : e + 1] - lo)
 
 
 def significance(bits: np.ndarray, len_i: np.ndarray, len_j: np.ndarray, null: NullModel):
@@ -113,7 +125,8 @@ def score_tile(
     device: str = "cpu",
 ) -> Dict[str, np.ndarray]:
     """Edges of one tile: columns i, j (int64, global indices, i < j), bits and sig (float32),
-    sorted by (i, j). ``values``/``offsets``: the head's unit vectors of all n sequences."""
+    sorted by (i, j). ``values``/``offsets``: the head's unit vectors of all n sequences, as
+    ``Embeddings.normalized`` makes them."""
     from ..alignment.engine import all_vs_all
 
     (s0, e0), (s1, e1) = plan.span(tile[0]), plan.span(tile[1])
