@@ -216,11 +216,8 @@ def alignment_figure(
     if width < 10:
         raise ValueError(f"width must be at least 10, got {width}")
     cols = _layout(alignment, emb_a, emb_b, similarity, structure_a, structure_b)
-    plt = pyplot()
-    fig = _draw_alignment(plt, alignment, cols, width, offset_a, offset_b, similarity_label)
-    fig.suptitle(_title(alignment, title), fontsize=10, x=0.01, ha="left")
-    page = _alignment_html(alignment, cols, width, offset_a, offset_b, plt)
-    return save(fig, path, title=_title(alignment, title), extra_html=page)
+    panel = Panel(alignment, cols, _title(alignment, title), offset_a, offset_b)
+    return draw_panels([panel], path, width=width, similarity_label=similarity_label)
 
 
 def _line_rows(cols: _Columns):
@@ -239,117 +236,101 @@ def _short(name: str, n: int = 28) -> str:
     return name if len(name) <= n else name[: n - 1] + "…"
 
 
-def _draw_alignment(plt, aln, cols: _Columns, width, offset_a, offset_b, sim_label):
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import Rectangle
+@dataclass
+class Panel:
+    """One alignment laid out for drawing, with its heading and coordinate offsets."""
 
-    ncol = len(cols.row_a)
+    alignment: object
+    cols: _Columns
+    heading: str
+    offset_a: int = 0
+    offset_b: int = 0
+
+
+def panel(
+    alignment,
+    *,
+    emb_a=None,
+    emb_b=None,
+    similarity=None,
+    structure_a=None,
+    structure_b=None,
+    offset_a: int = 0,
+    offset_b: int = 0,
+    heading: Optional[str] = None,
+):
+    """An alignment prepared for :func:`draw_panels` (arguments as :func:`alignment_figure`)."""
+    cols = _layout(alignment, emb_a, emb_b, similarity, structure_a, structure_b)
+    return Panel(alignment, cols, _title(alignment, heading), offset_a, offset_b)
+
+
+_CELL_W, _CELL_H = 0.13, 0.21  # inches per alignment column and per text row
+_HEAD_H = 0.4  # inches for a panel's heading
+
+
+def _panel_geometry(p: Panel, width: int):
+    """(blocks, rows per block, label columns) of a panel."""
+    ncol = len(p.cols.row_a)
     nblock = max(1, -(-ncol // width))
-    rows = _line_rows(cols)
-    per_block = len(rows) + 1  # a blank row between blocks
-    has_sim = bool(np.isfinite(cols.sim).any())
-    has_ss = cols.ss_a is not None or cols.ss_b is not None
-    cell_w, cell_h = 0.13, 0.21  # inches per alignment column and per row
+    per_block = len(_line_rows(p.cols)) + 1  # a blank row between blocks
     # a monospace letter at 8.5 pt is about 0.55 of a cell wide
-    label = max(len(_short(aln.name_a)), len(_short(aln.name_b)))
-    name_cols, num_cols = int(np.ceil(label * 0.55)) + 1, 4
-    span = name_cols + num_cols + min(width, max(ncol, 10)) + num_cols
-    fig_w = max(span * cell_w, 6.0)
-    ss_h, bar_h = (0.4 if has_ss else 0.0), (0.75 if has_sim else 0.0)  # legend areas, inches
-    top_h = 0.4  # the title
-    fig_h = nblock * per_block * cell_h + top_h + ss_h + bar_h + 0.1
-    fig = plt.figure(figsize=(fig_w, fig_h))
-    ax = fig.add_axes(
-        [
-            0.0,
-            (ss_h + bar_h + 0.1) / fig_h,
-            span * cell_w / fig_w,
-            1.0 - (ss_h + bar_h + 0.1 + top_h) / fig_h,
-        ]
-    )
-    ax.set_xlim(-(name_cols + num_cols), min(width, max(ncol, 10)) + num_cols)
-    ax.set_ylim(nblock * per_block - 0.5, -0.5)
-    ax.axis("off")
+    label = max(len(_short(p.alignment.name_a)), len(_short(p.alignment.name_b)))
+    return nblock, per_block, int(np.ceil(label * 0.55)) + 1
 
-    lo, hi = _sim_range(cols.sim)
-    cmap = plt.get_cmap(CMAP)
-    norm = plt.Normalize(lo, hi)
-    cells, shades = [], []
-    font = {"family": "monospace", "fontsize": 8.5, "ha": "center", "va": "center"}
-    counters = {"a": aln.start_a + offset_a, "b": aln.start_b + offset_b}
-    names = {"a": aln.name_a, "b": aln.name_b, "ss_a": "", "ss_b": ""}
-    for blk in range(nblock):
-        c0, c1 = blk * width, min(ncol, (blk + 1) * width)
-        for r, (kind, text) in enumerate(rows):
-            y = blk * per_block + r
-            if names[kind]:
-                ax.text(
-                    -(name_cols + num_cols),
-                    y,
-                    _short(names[kind]),
-                    fontsize=8.5,
-                    family="monospace",
-                    ha="left",
-                    va="center",
-                )
-            if kind in ("a", "b"):
-                seg = text[c0:c1]
-                first = counters[kind] + 1
-                counters[kind] += len(seg) - seg.count(GAP)
-                ax.text(
-                    -1,
-                    y,
-                    str(first),
-                    fontsize=8,
-                    family="monospace",
-                    ha="right",
-                    va="center",
-                    color="#555555",
-                )
-                ax.text(
-                    c1 - c0 + 0.6,
-                    y,
-                    str(counters[kind]),
-                    fontsize=8,
-                    family="monospace",
-                    ha="left",
-                    va="center",
-                    color="#555555",
-                )
-            status = cols.status_a if kind == "ss_a" else cols.status_b
-            for c in range(c0, c1):
-                ch = text[c]
-                if ch == " ":
-                    continue
-                x = c - c0
-                colour = "black"
-                if kind in ("a", "b"):
-                    v = cols.sim[c]
-                    if np.isfinite(v):
-                        cells.append(Rectangle((x - 0.5, y - 0.5), 1.0, 1.0))
-                        shades.append(v)
-                        colour = "white" if norm(v) > 0.65 else "black"
-                    elif ch == GAP:
-                        colour = "#888888"
-                elif status[c]:
-                    colour = STATUS_COLOURS[int(status[c])]
-                elif ch in ".,:_-~":
-                    colour = "#9a9a9a"
-                ax.text(x, y, ch, color=colour, **font)
-    if cells:
-        pc = PatchCollection(cells, cmap=cmap, norm=norm, edgecolor="none", zorder=0)
-        pc.set_array(np.asarray(shades))
-        ax.add_collection(pc)
+
+def draw_panels(
+    panels,
+    path,
+    *,
+    width: int = 60,
+    title: Optional[str] = None,
+    similarity_label: str = "cosine of the per-base embeddings",
+):
+    """Draw one or more alignment panels, one under the other, with one colour scale and one
+    structure legend; ``.html`` adds each alignment as coloured text."""
+    plt = pyplot()
+    all_sim = np.concatenate([p.cols.sim for p in panels])
+    has_sim = bool(np.isfinite(all_sim).any())
+    has_ss = any(p.cols.ss_a is not None or p.cols.ss_b is not None for p in panels)
+    lo, hi = _sim_range(all_sim)
+    norm, cmap = plt.Normalize(lo, hi), plt.get_cmap(CMAP)
+    geo = [_panel_geometry(p, width) for p in panels]
+    num_cols = 4
+    shown_cols = min(width, max(max(len(p.cols.row_a) for p in panels), 10))
+    name_cols = max(g[2] for g in geo)
+    span = name_cols + num_cols + shown_cols + num_cols
+    fig_w = max(span * _CELL_W, 6.0)
+    ss_h, bar_h = (0.4 if has_ss else 0.0), (0.75 if has_sim else 0.0)  # legend areas
+    title_h = 0.35 if title else 0.0
+    heights = [_HEAD_H + nb * pb * _CELL_H for nb, pb, _ in geo]
+    fig_h = title_h + sum(heights) + ss_h + bar_h + 0.1
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    if title:
+        fig.text(0.01, 1.0 - 0.25 / fig_h, title, fontsize=11, ha="left", va="center")
+    top = fig_h - title_h
+    for p, (nblock, per_block, _), h in zip(panels, geo, heights):
+        fig.text(0.01, (top - 0.22) / fig_h, p.heading, fontsize=10, ha="left", va="center")
+        body = h - _HEAD_H
+        ax = fig.add_axes([0.0, (top - h) / fig_h, span * _CELL_W / fig_w, body / fig_h])
+        ax.set_xlim(-(name_cols + num_cols), shown_cols + num_cols)
+        ax.set_ylim(nblock * per_block - 0.5, -0.5)
+        ax.axis("off")
+        _draw_rows(ax, p, width, name_cols + num_cols, norm, cmap)
+        top -= h
     if has_sim:
         cax = fig.add_axes([0.3, (ss_h + 0.45) / fig_h, 0.4, 0.14 / fig_h])
-        sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-        cb = fig.colorbar(sm, cax=cax, orientation="horizontal")
-        cb.set_label(sim_label, fontsize=8)
+        cb = fig.colorbar(
+            plt.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal"
+        )
+        cb.set_label(similarity_label, fontsize=8)
         cb.ax.tick_params(labelsize=7)
     if has_ss:
         from matplotlib.lines import Line2D
 
-        shown = sorted(set(np.concatenate([cols.status_a, cols.status_b]).tolist()) - {0})
+        statuses = np.concatenate(
+            [np.concatenate([p.cols.status_a, p.cols.status_b]) for p in panels]
+        )
+        shown = sorted(set(statuses.tolist()) - {0})
         handles = [
             Line2D([], [], color=STATUS_COLOURS[s], marker="s", linestyle="", markersize=6)
             for s in shown
@@ -364,20 +345,81 @@ def _draw_alignment(plt, aln, cols: _Columns, width, offset_a, offset_b, sim_lab
                 frameon=False,
                 bbox_to_anchor=(0.5, 0.0),
             )
-    return fig
+    page = "\n".join(
+        f"<h3>{html.escape(p.heading)}</h3>\n" + _alignment_html(p, width, norm, cmap)
+        for p in panels
+    )
+    return save(fig, path, title=title or panels[0].heading, extra_html=page)
 
 
-def _alignment_html(aln, cols: _Columns, width, offset_a, offset_b, plt) -> str:
+def _draw_rows(ax, p: Panel, width: int, left: int, norm, cmap) -> None:
+    """The text rows of one panel, wrapped every ``width`` columns, on ``ax`` in cell units."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    aln, cols = p.alignment, p.cols
+    ncol = len(cols.row_a)
+    rows = _line_rows(cols)
+    per_block = len(rows) + 1
+    cells, shades = [], []
+    font = {"family": "monospace", "fontsize": 8.5, "ha": "center", "va": "center"}
+    side = {"family": "monospace", "fontsize": 8, "va": "center", "color": "#555555"}
+    counters = {"a": aln.start_a + p.offset_a, "b": aln.start_b + p.offset_b}
+    names = {"a": aln.name_a, "b": aln.name_b}
+    for blk in range(max(1, -(-ncol // width))):
+        c0, c1 = blk * width, min(ncol, (blk + 1) * width)
+        for r, (kind, text) in enumerate(rows):
+            y = blk * per_block + r
+            status = cols.status_a if kind == "ss_a" else cols.status_b
+            if kind in names:
+                ax.text(
+                    -left,
+                    y,
+                    _short(names[kind]),
+                    fontsize=8.5,
+                    family="monospace",
+                    ha="left",
+                    va="center",
+                )
+                seg = text[c0:c1]
+                first = counters[kind] + 1
+                counters[kind] += len(seg) - seg.count(GAP)
+                ax.text(-1, y, str(first), ha="right", **side)
+                ax.text(c1 - c0 + 0.6, y, str(counters[kind]), ha="left", **side)
+            for c in range(c0, c1):
+                ch = text[c]
+                if ch == " ":
+                    continue
+                colour = "black"
+                if kind in names:
+                    v = cols.sim[c]
+                    if np.isfinite(v):
+                        cells.append(Rectangle((c - c0 - 0.5, y - 0.5), 1.0, 1.0))
+                        shades.append(v)
+                        colour = "white" if norm(v) > 0.65 else "black"
+                    elif ch == GAP:
+                        colour = "#888888"
+                elif status[c]:
+                    colour = STATUS_COLOURS[int(status[c])]
+                elif ch in ".,:_-~":
+                    colour = "#9a9a9a"
+                ax.text(c - c0, y, ch, color=colour, **font)
+    if cells:
+        pc = PatchCollection(cells, cmap=cmap, norm=norm, edgecolor="none", zorder=0)
+        pc.set_array(np.asarray(shades))
+        ax.add_collection(pc)
+
+
+def _alignment_html(p: Panel, width, norm, cmap) -> str:
     """The alignment as coloured monospace text: matched bases on their similarity's colour with
     the value as a tooltip, structure characters coloured by pair status."""
     from matplotlib.colors import to_hex
 
-    lo, hi = _sim_range(cols.sim)
-    cmap, norm = plt.get_cmap(CMAP), plt.Normalize(lo, hi)
+    aln, cols = p.alignment, p.cols
     rows = _line_rows(cols)
     names = {"a": aln.name_a, "b": aln.name_b, "ss_a": "", "ss_b": ""}
     pad = max(len(_short(aln.name_a, 30)), len(_short(aln.name_b, 30))) + 2
-    counters = {"a": aln.start_a + offset_a, "b": aln.start_b + offset_b}
+    counters = {"a": aln.start_a + p.offset_a, "b": aln.start_b + p.offset_b}
     out = ["<pre class='alignment'>"]
     ncol = len(cols.row_a)
     for c0 in range(0, max(ncol, 1), width):
