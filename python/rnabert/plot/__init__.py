@@ -10,8 +10,11 @@ only when something is drawn.
 
 from ._figure import MISSING, check_picture
 from .alignment import alignment_figure, similarity_heatmap
+from .clusters import cluster_figure
 from .embedding import embedding_map
+from .search import search_hit_figure
 from .structure import fold, member_structure, pair_table
+from .training import training_curves
 
 __all__ = [
     "MISSING",
@@ -19,6 +22,9 @@ __all__ = [
     "embedding_map",
     "alignment_figure",
     "similarity_heatmap",
+    "cluster_figure",
+    "search_hit_figure",
+    "training_curves",
     "pair_table",
     "member_structure",
     "fold",
