@@ -56,3 +56,27 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="model checkpoint (default: the weights shipped with rnabert)",
     )
+
+
+def add_plot_option(p: argparse.ArgumentParser, what: str = "the results") -> None:
+    """--plot OUT: also draw a picture (format from the suffix; matplotlib is an optional extra)."""
+    p.add_argument(
+        "--plot",
+        metavar="OUT.png|OUT.html",
+        default=None,
+        help=f"also draw {what} to this file: .png, .svg, .pdf or .html (a self-contained page); "
+        "needs matplotlib (pip install rnabert[plot])",
+    )
+
+
+def check_plot(path, inputs=()) -> None:
+    """Before any work: CliError (one line) if --plot names an unknown format or an unwritable
+    file, or matplotlib is missing; nothing when ``path`` is None."""
+    if path is None:
+        return
+    from ..plot import check_picture
+
+    try:
+        check_picture(path, inputs)
+    except (ValueError, ImportError) as e:
+        raise CliError(str(e)) from None

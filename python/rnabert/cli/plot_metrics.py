@@ -31,14 +31,11 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
 
         if not os.path.exists(args.metrics):
             raise CliError(f"metrics file not found: {args.metrics}")
-        if args.png is not None:
-            try:
-                check_picture(args.png)
-            except ValueError as e:
-                raise CliError(str(e)) from None
         try:
+            if args.png is not None:
+                check_picture(args.png, [args.metrics])
             out = training_curves(args.metrics, args.png)
-        except ImportError as e:
+        except (ValueError, ImportError) as e:
             raise CliError(str(e)) from None
         print(out)
         return 0

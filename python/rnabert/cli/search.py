@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Callable
 
-from .common import CliError, add_model_options
+from .common import CliError, add_model_options, add_plot_option, check_plot
 
 NAME = "search"
 HELP = (
@@ -66,6 +66,20 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="also write each query's hits as a query-anchored Stockholm alignment",
     )
     p.add_argument("--no-progress", action="store_true")
+    add_plot_option(p, "the best hits as query-anchored alignments")
+    p.add_argument(
+        "--plot-hits",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --plot: the N best hits of each query (default 1), at most 12 in all",
+    )
+    p.add_argument(
+        "--fold",
+        action="store_true",
+        help="with --plot: mark each query's secondary structure predicted by ViennaRNA (else "
+        "the structure of a Stockholm query file's SS_cons, when it has one)",
+    )
     add_model_options(p)
 
     def run(args: argparse.Namespace) -> int:
@@ -77,6 +91,16 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
 
         if not os.path.exists(args.queries):
             raise CliError(f"queries file not found: {args.queries}")
+        check_plot(args.plot, [args.queries, args.output])
+        if args.plot is not None and args.plot_hits < 1:
+            raise CliError(f"--plot-hits must be at least 1, got {args.plot_hits}")
+        if args.fold and args.plot is None:
+            raise CliError("--fold marks structures in the --plot picture: give --plot too")
+        if args.fold:
+            try:
+                import RNA  # noqa: F401
+            except ImportError:
+                raise CliError("--fold needs ViennaRNA's Python module: pip install ViennaRNA")
         from ..search import Database
 
         db = Database.open(args.database)
@@ -109,6 +133,44 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         )
         queries = len({h.query for h in hits})
         print(f"{len(hits)} hits for {queries} queries -> {args.output}", file=sys.stderr)
+        if args.plot is not None:
+            _plot(args, db, model, hits)
         return 0
+
+    def _plot(args, db, model, hits) -> None:
+        from ..plot import search_hit_figure
+        from ..plot.search import MAX_PANELS
+        from ..search.hits import hit_alignment
+        from ..seqs import records_from
+
+        chosen, per_query = [], {}
+        for h in hits:  # each query's hits come best first
+            if per_query.get(h.query, 0) < args.plot_hits and len(chosen) < MAX_PANELS:
+                per_query[h.query] = per_query.get(h.query, 0) + 1
+                chosen.append(h)
+        if not chosen:
+            print("rnabert search: no hits, so no picture", file=sys.stderr)
+            return
+        seqs = {r.name: r.seq for r in records_from(args.queries)}
+        kw = {"model": model, "device": args.device, "threads": args.threads}
+        drawn = [hit_alignment(db, h, seqs[h.query], **kw) for h in chosen]
+        structure = "fold" if args.fold else _stockholm_structures(args.queries)
+        out = search_hit_figure(drawn, args.plot, structure=structure)
+        print(f"{len(drawn)} hits drawn -> {out}", file=sys.stderr)
+
+    def _stockholm_structures(path):
+        """Each member's structure from a Stockholm query file's SS_cons; None for FASTA."""
+        from ..plot.structure import member_structure
+        from ..seqs import read_stockholm
+
+        out = {}
+        try:
+            for aln in read_stockholm(path):
+                if aln.ss_cons:
+                    for r in aln.records():
+                        out[r.name] = member_structure(aln.aligned[r.name], aln.ss_cons)
+        except ValueError:  # not Stockholm: a FASTA file gives no structures
+            return None
+        return out or None
 
     return run

@@ -40,10 +40,12 @@ def format_of(path) -> str:
     return FORMATS[suffix]
 
 
-def check_picture(path) -> None:
-    """Check a picture path before any work: a known suffix and a writable place."""
+def check_picture(path, inputs=()) -> None:
+    """Before any work: ValueError (one line) for an unknown suffix, an unwritable place or a path
+    that is one of ``inputs``; ImportError when matplotlib is missing."""
     format_of(path)
-    check_output(path)
+    check_output(path, inputs)
+    pyplot()
 
 
 def save(fig, path, *, title: Optional[str] = None, extra_html: str = "", dpi: int = 120):
