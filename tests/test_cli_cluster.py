@@ -136,3 +136,17 @@ def test_killed_and_interrupted_run_resumes_with_identical_output(tmp_path, rng)
     from rnabert import metrics
 
     assert metrics.ari(fam, labels[:, 1]) > 0.9
+
+
+def test_cluster_a_database_gives_the_fasta_clusters(tmp_path, rng, capsys):
+    from rnabert.search.database import Database
+
+    fa = _families(tmp_path / "in.fa", rng, 3, 4)
+    Database.build(tmp_path / "db.rnabert", str(fa), dtype="float32", progress=False)
+    assert main(["cluster", str(fa), "-o", str(tmp_path / "fasta.tsv"), "-q"]) == 0
+    assert main(["cluster", str(tmp_path / "db.rnabert"), "-o", str(tmp_path / "db.tsv")]) == 0
+    assert "12 sequences, 3 clusters" in capsys.readouterr().err
+    assert (tmp_path / "db.tsv").read_text() == (tmp_path / "fasta.tsv").read_text()
+    (tmp_path / "plain").mkdir()
+    assert main(["cluster", str(tmp_path / "plain"), "-q"]) == 2
+    assert "not an rnabert search database" in capsys.readouterr().err

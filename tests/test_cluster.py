@@ -215,3 +215,43 @@ def test_chunked_head_vectors_on_disk_give_identical_edges_and_clusters(emb, tmp
     # a run directory keeps it
     cluster(emb, prefilter=12, out_dir=tmp_path / "run")
     assert (tmp_path / "run" / vectors.FILE_NAME).exists()
+
+
+# -- a search database as input --------------------------------------------------------------------
+def test_cluster_of_a_database_equals_cluster_of_its_fasta(emb, tmp_path):
+    from rnabert.search.database import Database
+
+    fasta = cluster(emb)  # embedded from the FASTA
+    exact = Database.build(tmp_path / "db32", str(EXAMPLES), dtype="float32", progress=False)
+    half = Database.build(tmp_path / "db16", str(EXAMPLES), progress=False)
+    for db, bits_tol in ((exact, 0.0), (str(tmp_path / "db16"), 0.05)):
+        got = cluster(db)  # a Database or the path of one
+        assert got.names == fasta.names and got.method == fasta.method
+        assert got.labels.tolist() == fasta.labels.tolist()
+        assert got.representative.tolist() == fasta.representative.tolist()
+        np.testing.assert_allclose(got.bits, fasta.bits, rtol=0, atol=bits_tol)
+    # the prefilter reads the database's pooled vectors
+    pre = cluster(half, prefilter=12)
+    want = cluster(emb, prefilter=12)
+    assert pre.info["candidate_pairs"] == want.info["candidate_pairs"]
+    assert pre.labels.tolist() == want.labels.tolist()
+
+
+def test_database_of_another_head_or_model_is_refused(tmp_path, fixtures_dir):
+    from rnabert.alignment.heads import SHIPPED, sequence_head
+    from rnabert.search.database import Database, DatabaseError
+
+    fa = tmp_path / "few.fa"
+    fa.write_text(">a\nGGGAAACCCAUGCUAGCUAGC\n>b\nGGGAAACCCAUGCUAGCUAGG\n")
+    Database.build(tmp_path / "seq", str(fa), head=sequence_head(), progress=False)
+    with pytest.raises(DatabaseError, match="another homology head"):
+        cluster(str(tmp_path / "seq"))
+    Database.build(tmp_path / "cos", str(fa), head="cosine", progress=False)
+    with pytest.raises(DatabaseError, match="without a homology head"):
+        cluster(str(tmp_path / "cos"))
+    other = fixtures_dir / "rnabert_original_format_random_init.pt"
+    Database.build(tmp_path / "other", str(fa), model=str(other), head=SHIPPED, progress=False)
+    with pytest.raises(DatabaseError, match="built with another model"):
+        cluster(str(tmp_path / "other"))
+    with pytest.raises(ValueError, match="not an rnabert search database"):
+        cluster(str(tmp_path))

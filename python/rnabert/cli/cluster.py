@@ -19,7 +19,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     from ..clustering import DEFAULT_THRESHOLD, DENSE_MAX
 
     none = argparse.SUPPRESS
-    p.add_argument("input", metavar="FASTA", help="sequences (FASTA or Stockholm, gzip allowed)")
+    p.add_argument(
+        "input",
+        metavar="FASTA|DB",
+        help="sequences (FASTA or Stockholm, gzip allowed), or a search database (`rnabert db "
+        "build`), whose stored vectors are clustered without embedding again",
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -136,7 +141,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         for path in [args.input] + [x for x in (args.weights, args.head) if x]:
             if not os.path.exists(path):
                 raise FileNotFoundError(f"{path}: no such file")
-            if os.path.isdir(path):
+            if os.path.isdir(path) and path != args.input:  # the input may be a database
                 raise IsADirectoryError(f"{path}: is a directory")
         fmt = args.format
         if fmt is None and args.output and args.output.lower().endswith((".parquet", ".pq")):

@@ -59,8 +59,11 @@ def cluster(
 
     Parameters
     ----------
-    seqs : Embeddings (with sequences), or anything ``rnabert.embed`` reads
+    seqs : Embeddings (with sequences), a search Database, or anything ``rnabert.embed`` reads
         FASTA/Stockholm path, list of strings or (name, seq) pairs, records. Names must be unique.
+        A ``rnabert.Database`` (or the path of its directory) is clustered from its stored scoring
+        and pooled vectors, without embedding again; it must hold one unit per sequence and have
+        been built with this model and head (else ``DatabaseError``).
     threshold : float
         Bits of pair significance (−log2 of the pair's E-value) at which average linkage stops
         merging, and the edge threshold of the graph methods.

@@ -567,6 +567,12 @@ class Database:
             self._coarse = self._memmap("coarse.bin", self.manifest["coarse_bytes"], np.float32)
         return self._coarse
 
+    @property
+    def pooled(self) -> np.ndarray:
+        """float32 (units, dim), memory-mapped: each unit's mean vector, unit-normalised (what
+        ``index.faiss`` holds)."""
+        return np.load(self.path / "pooled.npy", mmap_mode="r")
+
     def __len__(self) -> int:
         return int(self.manifest["units"])
 
