@@ -7,6 +7,7 @@ import html
 import io
 import os
 import pathlib
+import sys
 from typing import Optional
 
 from ..outputs import atomic_path, check_output
@@ -22,8 +23,11 @@ def pyplot():
         import matplotlib
     except ImportError:
         raise ImportError(MISSING) from None
-    # Agg before pyplot: a headless server or a test must never try to open a window
-    matplotlib.use("Agg")
+    # Agg before pyplot: a headless server or a test must never try to open a window; a session
+    # that already uses pyplot (a notebook) keeps its own backend (every figure here is closed
+    # after saving, so nothing pops up there either)
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
