@@ -33,6 +33,19 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="size of each all-vs-all: about this long at 1 GCUPS",
     )
     p.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        metavar="N",
+        help="sequences in each engine all-vs-all (default: sized by --seconds)",
+    )
+    p.add_argument(
+        "--encoder-n", type=int, default=64, metavar="N", help="sequences embedded per length"
+    )
+    p.add_argument(
+        "--only", choices=("encoder", "engine"), default=None, help="measure only this part"
+    )
+    p.add_argument(
         "--repeats", type=int, default=2, help="time each path this often, keep the best"
     )
     p.add_argument("--json", metavar="PATH", default=None, help="also write the report as JSON")
@@ -51,6 +64,8 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             raise CliError(f"--lengths must be between 2 and 10000, got {args.lengths!r}")
         if args.seconds <= 0 or args.repeats < 1:
             raise CliError("--seconds must be > 0 and --repeats >= 1")
+        if (args.n is not None and args.n < 2) or args.encoder_n < 1:
+            raise CliError("--n must be >= 2 and --encoder-n >= 1")
         try:
             resolve_device(args.device, engine=True)
         except RuntimeError as exc:
@@ -60,7 +75,10 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             device=args.device,
             threads=args.threads,
             seconds=args.seconds,
+            n=args.n,
+            encoder_n=args.encoder_n,
             repeats=args.repeats,
+            parts=(args.only,) if args.only else ("encoder", "engine"),
         )
         if args.json:
             with open(args.json, "w") as fh:

@@ -4,11 +4,15 @@ in the same run, agreement checked before anything is timed (``rnabert bench``).
 Per length L:
 - encoder: sequences/s of ``rnabert.embed`` (length-bucketed batches, one per core) against the
   model's plain forward pass in batches of 64 (what a user would write); outputs must agree to 1e-4;
-- engine, all-vs-all of random unit vectors: score-only (pairs/s and GCUPS = cells of the DP per
-  second), traceback, soft score and homology bits (``align_many(score="bits")``, head vectors
-  included), against two references: torch's batched cosine matmul (the similarity alone, no DP)
-  and the per-pair path (a torch similarity matrix per pair handed to the C++ DP), whose scores
-  must match the engine's.
+- engine, all-vs-all of random unit vectors: score-only global (pairs/s and GCUPS = cells of the
+  DP per second), score-only local (the cosine in the homology head's mode), traceback, soft score
+  and homology bits (``align_many(score="bits")``, head vectors included), against two references:
+  torch's batched cosine matmul (the similarity alone, no DP) and the per-pair path (a torch
+  similarity matrix per pair handed to the C++ DP), whose scores must match the engine's; on CPUs
+  with AVX512_BF16 also the opt-in bf16 similarity (rate, and how far its scores move).
+
+The scripts ``benchmarks/bench_align_cpu.py``, ``bench_encoder.py`` and ``bench_bits.py`` call
+:func:`run_bench` and print its figures as tables.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import os
 import platform
 import time
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -56,7 +60,12 @@ def _random_seqs(rng, n: int, length: int):
     return ["".join(rng.choice(list("ACGU"), length)) for _ in range(n)]
 
 
-def bench_encoder(model, length: int, n: int, repeats: int, device: str, rng) -> dict:
+def bench_encoder(
+    model, length: int, n: int, repeats: int, device: str, rng, extra_reference=None
+) -> dict:
+    """``extra_reference``: optional (name, forward) with forward(model, ids) → (b, L, dim) tensor,
+    another peer timed the same way in batches of 64 (e.g. an eager re-implementation of the
+    original) after its outputs are checked."""
     import torch
 
     from .. import embed, tokenize
@@ -64,26 +73,35 @@ def bench_encoder(model, length: int, n: int, repeats: int, device: str, rng) ->
     seqs = _random_seqs(rng, n, length)
     ids = torch.from_numpy(np.stack([tokenize(s) for s in seqs])).to(model.device)
 
-    def reference():
-        with torch.inference_mode():
-            return torch.cat([model(ids[i : i + 64]).float() for i in range(0, n, 64)]).cpu()
+    def batches(forward):
+        def run():
+            with torch.inference_mode():
+                return torch.cat([forward(ids[i : i + 64]).float() for i in range(0, n, 64)]).cpu()
+
+        return run
 
     def ours():
         return embed(seqs, model=model, device=device, progress=False)
 
     ours()  # warm-up: allocations and kernel choice stay out of the numbers
     t_ours, emb = _best(ours, repeats)
-    t_ref, ref = _best(reference, repeats)
-    diff = float(np.abs(emb.values - ref.reshape(-1, ref.shape[-1]).numpy()).max())
-    if diff > 1e-4:
-        raise RuntimeError(f"encoder outputs disagree with the plain forward pass by {diff:.2e}")
-    return {
-        "n": n,
-        "seq_per_s": n / t_ours,
-        "reference_seq_per_s": n / t_ref,
-        "speedup": t_ref / t_ours,
-        "max_abs_diff": diff,
-    }
+    peers = [("plain forward pass", model)]
+    if extra_reference is not None:
+        peers.append((extra_reference[0], lambda x: extra_reference[1](model, x)))
+    out = {"n": n, "seq_per_s": n / t_ours}
+    for k, (name, forward) in enumerate(peers):
+        batches(forward)()  # warm-up, as ours
+        t_ref, ref = _best(batches(forward), repeats)
+        diff = float(np.abs(emb.values - ref.reshape(-1, ref.shape[-1]).numpy()).max())
+        if diff > 1e-4:
+            raise RuntimeError(f"encoder outputs disagree with the {name} by {diff:.2e}")
+        key = "reference" if k == 0 else "extra_reference"
+        out[f"{key}_seq_per_s"] = n / t_ref
+        out["speedup" if k == 0 else "extra_speedup"] = t_ref / t_ours
+        out["max_abs_diff" if k == 0 else "extra_max_abs_diff"] = diff
+        if k:
+            out["extra_reference"] = name
+    return out
 
 
 def _per_pair(unit, offsets, pairs, params, scale_bias=True):
@@ -172,11 +190,23 @@ def bench_engine(length: int, n: int, repeats: int, threads: int, device: str, r
     np.testing.assert_allclose(
         hb.score, head.null.bits(pp_local), rtol=1e-4, atol=2e-3, err_msg="bits vs per-pair"
     )
+    local = AlignParams(mode="local", bias=-1.0)  # the cosine in the homology head's mode
+    _, pp_loc = _per_pair(unit, offsets, check, local)
+    got_loc = score_pairs(emb, check, local, **kw)
+    np.testing.assert_allclose(got_loc, pp_loc, rtol=1e-5, atol=2e-4, err_msg="local vs per-pair")
     soft = all_vs_all(emb.subset(range(min(n, 8))), params, score="soft", **kw)
     want = _soft_reference(unit[offsets[0] : offsets[1]], unit[offsets[1] : offsets[2]], 1.3)
     np.testing.assert_allclose(soft[0, 1], want, rtol=1e-4, atol=1e-4, err_msg="soft")
+    agreement = {
+        "score_vs_per_pair": float(np.abs(got - pp).max()),
+        "local_vs_per_pair": float(np.abs(got_loc - pp_loc).max()),
+        "bits_vs_per_pair": float(np.abs(hb.score - head.null.bits(pp_local)).max()),
+        "soft_vs_numpy": float(abs(soft[0, 1] - want)),
+        "pairs_checked": int(len(check)),
+    }
 
-    t_score, _ = _best(lambda: all_vs_all(emb, params, **kw), repeats)
+    t_score, dense = _best(lambda: all_vs_all(emb, params, **kw), repeats)
+    t_local, _ = _best(lambda: all_vs_all(emb, local, **kw), repeats)
     sub = all_pairs[rng.choice(m, size=min(m, 20_000), replace=False)]
     t_trace, _ = _best(lambda: align_pairs(emb, sub, params, **kw), repeats)
     t_soft, _ = _best(lambda: all_vs_all(emb, params, score="soft", **kw), repeats)
@@ -190,6 +220,7 @@ def bench_engine(length: int, n: int, repeats: int, threads: int, device: str, r
     cells = float(length) * length
     rates = {
         "score": m / t_score,
+        "local": m / t_local,
         "traceback": len(sub) / t_trace,
         "soft": m / t_soft,
         "bits": m / t_bits,
@@ -197,6 +228,7 @@ def bench_engine(length: int, n: int, repeats: int, threads: int, device: str, r
     return {
         "n": n,
         "pairs": m,
+        "agreement": agreement,
         "pairs_per_s": rates,
         "gcups": {k: v * cells / 1e9 for k, v in rates.items()},
         "reference_torch_cosine_pairs_per_s": torch_rate,
@@ -204,7 +236,39 @@ def bench_engine(length: int, n: int, repeats: int, threads: int, device: str, r
         "score_vs_torch_cosine": rates["score"] / torch_rate,
         "score_vs_per_pair": rates["score"] / pp_rate,
         "bits_vs_score": rates["bits"] / rates["score"],
+        "bits_vs_local": rates["bits"] / rates["local"],
+        "bf16": _bf16(emb, params, dense, repeats, kw) if device == "cpu" else None,
     }
+
+
+def _bf16(emb, params, dense: np.ndarray, repeats: int, kw: dict) -> Optional[dict]:
+    """The opt-in bf16 similarity (``RNABERT_PRECISION=bf16``) where the CPU has AVX512_BF16:
+    its score-only rate and how far its scores move from the exact ones; None elsewhere."""
+    from .. import backends
+    from ..alignment.engine import all_vs_all
+
+    cpu = backends()["cpu"]
+    if not (cpu["features"].get("avx512_bf16") and cpu["simd_level"] == "avx512"):
+        return None
+    old = os.environ.get("RNABERT_PRECISION")
+    os.environ["RNABERT_PRECISION"] = "bf16"
+    try:
+        t, approx = _best(lambda: all_vs_all(emb, params, **kw), repeats)
+    finally:
+        if old is None:
+            del os.environ["RNABERT_PRECISION"]
+        else:
+            os.environ["RNABERT_PRECISION"] = old
+    iu = np.triu_indices(len(emb), 1)
+    d = np.abs(approx - dense)[iu]
+    return {
+        "pairs_per_s": len(iu[0]) / t,
+        "max_abs_diff": float(d.max()),
+        "mean_abs_diff": float(d.mean()),
+    }
+
+
+PARTS = ("encoder", "engine")
 
 
 def run_bench(
@@ -213,43 +277,84 @@ def run_bench(
     device: str = "cpu",
     threads: Optional[int] = None,
     seconds: float = 1.0,
+    n: Union[None, int, Dict[int, int]] = None,
     encoder_n: int = 64,
     repeats: int = 2,
+    parts: Sequence[str] = PARTS,
     model=None,
+    encoder_reference=None,
     seed: int = 0,
     log=print,
 ) -> Dict:
-    """Measure everything for each length; returns {"machine": ..., "lengths": {L: {...}}}.
+    """Measure ``parts`` for each length; returns {"machine": ..., "lengths": {L: {"encoder":
+    ..., "engine": ...}}} (a part not measured is absent).
 
-    ``seconds`` sizes each all-vs-all (about that long at 1 GCUPS); ``repeats``: best of."""
-    from ..model.checkpoint import load_model
-
+    ``seconds`` sizes each all-vs-all (about that long at 1 GCUPS) unless ``n`` gives its
+    sequences (one number, or one per length); ``repeats``: best of; ``encoder_reference``: an
+    extra encoder peer (name, forward(model, ids)), see :func:`bench_encoder`."""
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        raise ValueError(f"parts must be among {', '.join(PARTS)}, got {list(parts)}")
     threads = threads or os.cpu_count() or 1
     rng = np.random.default_rng(seed)
-    model = load_model(device=device) if model is None else model
+    if "encoder" in parts and model is None:
+        from ..model.checkpoint import load_model
+
+        model = load_model(device=device)
     report = {"machine": machine(threads, device), "lengths": {}}
     log(
         "rnabert bench: {cpu}, {cores} cores, {threads} threads, SIMD {simd}, device {device}; "
-        "rnabert {rnabert}, torch {torch}".format(**report["machine"])
+        "rnabert {rnabert}, torch {torch}, numpy {numpy}, Python {python}; every path is "
+        "checked against its reference before it is timed".format(**report["machine"])
     )
     for length in lengths:
-        n = int(max(8, min(2000, np.sqrt(2 * seconds * 1e9 / (length * length)))))
-        enc = bench_encoder(model, length, encoder_n, repeats, device, rng)
-        eng = bench_engine(length, n, repeats, threads, device, rng)
-        report["lengths"][int(length)] = {"encoder": enc, "engine": eng}
-        log(format_length(length, enc, eng))
+        size = n.get(length) if isinstance(n, dict) else n
+        size = size or int(max(8, min(2000, np.sqrt(2 * seconds * 1e9 / (length * length)))))
+        row = {}
+        if "encoder" in parts:
+            row["encoder"] = bench_encoder(
+                model, length, encoder_n, repeats, device, rng, encoder_reference
+            )
+        if "engine" in parts:
+            row["engine"] = bench_engine(length, int(size), repeats, threads, device, rng)
+        report["lengths"][int(length)] = row
+        log(format_length(length, row.get("encoder"), row.get("engine")))
     return report
 
 
-def format_length(length: int, enc: dict, eng: dict) -> str:
-    r, g = eng["pairs_per_s"], eng["gcups"]
-    return (
-        f"L={length}: encoder {enc['seq_per_s']:,.0f} seq/s (plain forward "
-        f"{enc['reference_seq_per_s']:,.0f}, x{enc['speedup']:.2f}); engine, {eng['n']} seqs: "
-        f"score {r['score']:,.0f} pairs/s ({g['score']:.2f} GCUPS), traceback "
-        f"{r['traceback']:,.0f}, soft {r['soft']:,.0f}, bits {r['bits']:,.0f} "
-        f"({eng['bits_vs_score']:.2f} of score); references: torch cosine matmul "
-        f"{eng['reference_torch_cosine_pairs_per_s']:,.0f} pairs/s "
-        f"(score x{eng['score_vs_torch_cosine']:.1f}), per-pair "
-        f"{eng['reference_per_pair_pairs_per_s']:,.0f} (score x{eng['score_vs_per_pair']:.1f})"
-    )
+def format_length(length: int, enc: Optional[dict], eng: Optional[dict]) -> str:
+    out = [f"L={length}:"]
+    if enc is not None:
+        text = (
+            f"encoder {enc['seq_per_s']:,.0f} seq/s (plain forward "
+            f"{enc['reference_seq_per_s']:,.0f}, x{enc['speedup']:.2f}"
+        )
+        if "extra_reference" in enc:
+            text += (
+                f"; {enc['extra_reference']} {enc['extra_reference_seq_per_s']:,.0f}, "
+                f"x{enc['extra_speedup']:.2f}"
+            )
+        out.append(text + f"; outputs agree to {enc['max_abs_diff']:.1e})" + (";" if eng else ""))
+    if eng is not None:
+        r, g, a = eng["pairs_per_s"], eng["gcups"], eng["agreement"]
+        text = (
+            f"engine, {eng['n']} seqs: score {r['score']:,.0f} pairs/s ({g['score']:.2f} GCUPS), "
+            f"local {r['local']:,.0f}, traceback {r['traceback']:,.0f}, soft {r['soft']:,.0f}, "
+            f"bits {r['bits']:,.0f} ({eng['bits_vs_score']:.2f} of score, "
+            f"{eng['bits_vs_local']:.2f} of local); references: torch cosine matmul "
+            f"{eng['reference_torch_cosine_pairs_per_s']:,.0f} pairs/s "
+            f"(score x{eng['score_vs_torch_cosine']:.1f}), per-pair "
+            f"{eng['reference_per_pair_pairs_per_s']:,.0f} (score x{eng['score_vs_per_pair']:.1f})"
+        )
+        if eng.get("bf16"):
+            b = eng["bf16"]
+            text += (
+                f"; bf16 {b['pairs_per_s']:,.0f} pairs/s (scores move by at most "
+                f"{b['max_abs_diff']:.4f}, mean {b['mean_abs_diff']:.5f})"
+            )
+        text += (
+            f"; checked on {a['pairs_checked']} pairs: |score - per-pair| <= "
+            f"{a['score_vs_per_pair']:.1e}, bits {a['bits_vs_per_pair']:.1e}"
+        )
+        out.append(text)
+    return " ".join(out)
