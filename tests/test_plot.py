@@ -214,6 +214,22 @@ def test_cluster_figure_with_and_without_dendrogram(tmp_path, rng):
         cluster_figure(cl, tmp_path / "x.png", similarity=sim[:5, :5])
 
 
+def test_significance_matrix_is_symmetric_minus_log2_evalue():
+    from types import SimpleNamespace
+
+    from rnabert.plot.clusters import significance_matrix
+
+    scores = SimpleNamespace(
+        names=["a", "b", "c"],
+        i=np.array([0, 0, 1]),
+        j=np.array([1, 2, 2]),
+        evalue=lambda: np.array([2.0**-20, 1.0, 0.25]),
+    )
+    m = significance_matrix(scores)
+    assert m[0, 1] == m[1, 0] == 20.0 and m[0, 2] == 0.0 and m[2, 1] == 2.0
+    assert np.isnan(np.diag(m)).all()
+
+
 def _metrics(path):
     rows = [
         {"step": s, "mlm_loss": 2.0 / s, "mlm_acc": 0.3 + s / 100, "sal_loss": 3.0 / s,

@@ -21,19 +21,21 @@ def cluster_figure(
     similarity: Optional[np.ndarray] = None,
     title: Optional[str] = None,
 ):
-    """Draw a clustering: sizes, member-to-representative bits and (optionally) a dendrogram.
+    """Draw a clustering: sizes, each member's significance to its representative and (optionally)
+    a dendrogram.
 
     Parameters
     ----------
     clusters : Clusters
-        From ``rnabert.cluster`` (labels 0..C-1, 0 the largest; bits of each member against its
-        cluster's representative).
+        From ``rnabert.cluster`` (labels 0..C-1, 0 the largest; each member's E-value against its
+        cluster's representative, drawn as significance, −log2 E, the clustering's scale).
     path : str or path
         ``.png``, ``.svg``, ``.pdf`` or ``.html``.
     similarity : float array, shape (n, n), optional
-        Pair scores in bits (e.g. ``align_many(seqs, score="bits").to_matrix()``); with at most
-        120 sequences a third panel shows their average-linkage dendrogram (needs scipy), leaves
-        coloured by cluster, with the clustering threshold marked.
+        Pair significance in bits, what the clustering thresholds on (:func:`significance_matrix`
+        of ``align_many(seqs, score="bits")``); with at most 120 sequences a third panel shows
+        its average-linkage dendrogram (needs scipy), leaves coloured by cluster, with the
+        clustering threshold marked.
 
     Returns
     -------
@@ -43,7 +45,8 @@ def cluster_figure(
     n = len(labels)
     if n == 0:
         raise ValueError("the clustering is empty: nothing to draw")
-    bits = np.asarray(clusters.bits, dtype=np.float64)
+    # significance (-log2 of the pair's own E-value) is what the threshold applies to
+    sig = -np.log2(np.maximum(np.asarray(clusters.evalue, dtype=np.float64), 1e-300))
     reps = np.asarray(clusters.representative, dtype=np.int64)
     sizes = np.bincount(labels)
     order = np.argsort(-sizes, kind="stable")  # cluster ids, largest first
@@ -88,7 +91,7 @@ def cluster_figure(
         if not sel.any():
             continue
         xs = k + rng.uniform(-0.25, 0.25, int(sel.sum()))
-        ax.scatter(xs, bits[sel], s=10, color=colour_of[int(c)], alpha=0.8, edgecolors="none")
+        ax.scatter(xs, sig[sel], s=10, color=colour_of[int(c)], alpha=0.8, edgecolors="none")
     if np.isfinite(clusters.threshold):
         ax.axhline(
             clusters.threshold,
@@ -102,7 +105,7 @@ def cluster_figure(
     ax.set_xticklabels([str(int(c)) for c in shown], fontsize=7, rotation=90 if len(x) > 20 else 0)
     ax.set_xlim(-0.7, max(len(shown), 1) - 0.3)
     ax.set_xlabel("cluster")
-    ax.set_ylabel("bits to the representative")
+    ax.set_ylabel("significance to the representative (bits)")
     ax.set_title("members against their representative", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
 
@@ -112,6 +115,17 @@ def cluster_figure(
     fig.suptitle(title or f"{n} sequences clustered{method}", fontsize=11)
     fig.tight_layout()
     return save(fig, path, title=title or "clusters")
+
+
+def significance_matrix(scores) -> np.ndarray:
+    """Pair significance (−log2 of each pair's own E-value, in bits) of an all-vs-all
+    ``align_many(seqs, score="bits")`` as a dense symmetric float64 matrix (n, n)."""
+    n = len(scores.names)
+    out = np.full((n, n), np.nan)
+    sig = -np.log2(np.maximum(scores.evalue(), 1e-300))
+    out[scores.i, scores.j] = sig
+    out[scores.j, scores.i] = sig
+    return out
 
 
 def _dendrogram(ax, sim: np.ndarray, clusters, colour_of) -> None:
@@ -153,5 +167,5 @@ def _dendrogram(ax, sim: np.ndarray, clusters, colour_of) -> None:
     ticks = [t for t in ax.get_xticks() if 0.0 <= t <= height]
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{top - t:.0f}" for t in ticks], fontsize=7)
-    ax.set_xlabel("average bits between the joined groups")
+    ax.set_xlabel("mean pair significance between the joined groups (bits)")
     ax.set_title("average-linkage dendrogram", fontsize=10)
