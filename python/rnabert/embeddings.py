@@ -195,11 +195,26 @@ class Embeddings:
         seqs = [self.sequences[i] for i in idx] if self.sequences is not None else None
         return Embeddings.from_arrays([self[i] for i in idx], [self.names[i] for i in idx], seqs)
 
+    def block(self, start: int, stop: int) -> "Embeddings":
+        """Sequences ``start..stop-1`` as a view of this block: no copy, and the unit vectors
+        already computed here are shared (an all-vs-all cut into row blocks normalises once)."""
+        n = len(self)
+        if not 0 <= start < stop <= n:
+            raise IndexError(f"block {start}..{stop} out of range for {n} sequences")
+        lo, hi = int(self.offsets[start]), int(self.offsets[stop])
+        seqs = None if self.sequences is None else self.sequences[start:stop]
+        view = Embeddings(
+            self.values[lo:hi], self.offsets[start : stop + 1] - lo, self.names[start:stop], seqs
+        )
+        view._unit = self.normalized()[lo:hi]
+        return view
+
     # -- files --------------------------------------------------------------------------------
     def save(self, path: PathLike, format: Optional[str] = None) -> None:
         """Write to ``path`` as safetensors (default) or npz (``format="npz"`` or a .npz suffix).
 
-        Both round-trip exactly: values, offsets, names and sequences.
+        Both round-trip exactly: values, offsets, names and sequences. A safetensors file's bytes
+        depend only on its content (metadata keys sorted).
         """
         fmt = _format_of(path, format)
         if fmt == "npz":
@@ -219,13 +234,14 @@ class Embeddings:
                     **extra,
                 )
         else:
-            from safetensors.numpy import save_file
-
             meta = {"format": _FORMAT_TAG, "names": json.dumps(self.names)}
             if self.sequences is not None:
                 meta["sequences"] = json.dumps(self.sequences)
-            with atomic_path(path) as tmp:
-                save_file({"values": self.values, "offsets": self.offsets}, tmp, metadata=meta)
+            tensors = [("offsets", "I64", self.offsets.shape), ("values", "F32", self.values.shape)]
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+                fh.write(_safetensors_header(tensors, meta))
+                fh.write(self.offsets.astype("<i8").tobytes())
+                fh.write(memoryview(np.ascontiguousarray(self.values, dtype="<f4")).cast("B"))
 
     def save_pooled(self, path: PathLike, format: Optional[str] = None) -> None:
         """Write :meth:`pooled` (``pooled`` float32 (n, dim)) with the names, as safetensors or
@@ -235,14 +251,11 @@ class Embeddings:
             with atomic_path(path) as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, pooled=self.pooled(), names=np.array(self.names, dtype=np.str_))
         else:
-            from safetensors.numpy import save_file
-
-            with atomic_path(path) as tmp:
-                save_file(
-                    {"pooled": self.pooled()},
-                    tmp,
-                    metadata={"format": "rnabert.pooled/1", "names": json.dumps(self.names)},
-                )
+            pooled = np.ascontiguousarray(self.pooled(), dtype="<f4")
+            meta = {"format": "rnabert.pooled/1", "names": json.dumps(self.names)}
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+                fh.write(_safetensors_header([("pooled", "F32", pooled.shape)], meta))
+                fh.write(memoryview(pooled).cast("B"))
 
     @classmethod
     def load(cls, path: PathLike, format: Optional[str] = None) -> "Embeddings":
@@ -268,6 +281,176 @@ class Embeddings:
         names = json.loads(meta["names"]) if "names" in meta else None
         seqs = json.loads(meta["sequences"]) if "sequences" in meta else None
         return _checked(cls, path, values, offsets, names, seqs)
+
+
+class EmbeddingsFileWriter:
+    """An embeddings file written row block by row block as the encoder produces them, resumable.
+
+    The file is the one :meth:`Embeddings.save` (or :meth:`Embeddings.save_pooled` with
+    ``pooled=True``) writes, and loads with :meth:`Embeddings.load`; memory is a block, whatever
+    the number of sequences. Safetensors is written in place: header (names, sequences and
+    shapes, known from the records before any vector) and offsets first, then each block's
+    rows; npz streams its vectors into the partial file and is zipped when complete.
+
+    Parameters
+    ----------
+    path : path
+        The output (through :class:`~rnabert.outputs.ResumableOutput`: ``PATH.partial`` until
+        complete).
+    names, sequences : lists of str
+        One per sequence, in order.
+    dim : int
+        The width of a vector.
+    key : str
+        What the file depends on (inputs and options): a resumed run must give the same key.
+    resume : bool
+        Continue ``PATH.partial`` after its last complete chunk; :attr:`chunks` says how many
+        chunks of rows to skip.
+
+    Call :meth:`write` with the rows in order, :meth:`chunk_done` at chunk boundaries (which must
+    fall between sequences), then :meth:`finish`.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        names: Sequence[str],
+        sequences: Sequence[str],
+        dim: int,
+        *,
+        format: Optional[str] = None,
+        pooled: bool = False,
+        key: str = "",
+        resume: bool = False,
+    ):
+        from .outputs import ResumableOutput
+
+        self.format = _format_of(path, format)
+        self.pooled = pooled
+        self.names = [str(x) for x in names]
+        self.sequences = [str(x) for x in sequences]
+        self.lengths = np.array([len(x) for x in sequences], dtype=np.int64)
+        self.offsets = np.zeros(len(self.lengths) + 1, dtype=np.int64)
+        np.cumsum(self.lengths, out=self.offsets[1:])
+        self.dim = int(dim)
+        self.out = ResumableOutput(path, f"{key}/{self.format}/{int(pooled)}", resume=resume)
+        self.rows = self.out.info.get("rows", 0)  # vectors written (rows, or sequences pooled)
+        self._base = int(self.offsets[self.rows]) if pooled else self.rows  # bases consumed
+        self._sum = np.zeros(self.dim, dtype=np.float64)  # the unfinished sequence's sum
+        shape = (len(self.names) if pooled else int(self.offsets[-1]), self.dim)
+        self._total = shape[0]
+        if not self.out.resumed:
+            self.out.file.write(self._preamble(shape))
+
+    @property
+    def chunks(self) -> int:
+        """Chunks complete in the partial file: skip them when resuming."""
+        return self.out.chunks
+
+    def _preamble(self, shape) -> bytes:
+        if self.format == "npz":  # the streamed array's .npy header; the rest comes at the end
+            import io
+
+            buf = io.BytesIO()
+            np.lib.format.write_array_header_1_0(
+                buf, {"descr": "<f4", "fortran_order": False, "shape": shape}
+            )
+            return buf.getvalue()
+        if self.pooled:
+            meta = {"format": "rnabert.pooled/1", "names": json.dumps(self.names)}
+            return _safetensors_header([("pooled", "F32", shape)], meta)
+        meta = {
+            "format": _FORMAT_TAG,
+            "names": json.dumps(self.names),
+            "sequences": json.dumps(self.sequences),
+        }
+        head = _safetensors_header(
+            [("offsets", "I64", self.offsets.shape), ("values", "F32", shape)], meta
+        )
+        return head + self.offsets.astype("<i8").tobytes()
+
+    def write(self, block: np.ndarray) -> None:
+        """Append the next rows of per-base vectors (float32, shape (rows, dim))."""
+        block = np.ascontiguousarray(block, dtype="<f4")
+        if block.ndim != 2 or block.shape[1] != self.dim:
+            raise ValueError(f"rows must have shape (rows, {self.dim}), got {block.shape}")
+        if not self.pooled:
+            if self.rows + len(block) > self._total:
+                raise ValueError(f"more rows than the {self._total} announced")
+            if len(block):
+                self.out.file.write(memoryview(block).cast("B"))
+            self.rows += len(block)
+            return
+        # pooled: each sequence's mean as soon as its last row has come
+        lo, hi = self._base, self._base + len(block)
+        if hi > self.offsets[-1]:
+            raise ValueError(f"more rows than the {int(self.offsets[-1])} bases announced")
+        ends = self.offsets[self.rows + 1 :]
+        stop = int(np.searchsorted(ends, hi, side="right"))  # sequences completed by this block
+        cuts = np.concatenate([[0], ends[:stop] - lo])
+        means = np.empty((stop, self.dim), dtype=np.float32)
+        for k in range(stop):
+            part = block[cuts[k] : cuts[k + 1]].astype(np.float64).sum(axis=0)
+            total = self._sum + part
+            means[k] = total / self.lengths[self.rows + k]
+            self._sum = np.zeros(self.dim, dtype=np.float64)
+        self._sum += block[int(cuts[-1]) :].astype(np.float64).sum(axis=0)
+        if stop:
+            self.out.file.write(memoryview(np.ascontiguousarray(means, dtype="<f4")).cast("B"))
+        self.rows += stop
+        self._base = hi
+
+    def chunk_done(self) -> None:
+        """The rows written so far are a complete chunk (they end with a sequence)."""
+        self.out.chunk_done(rows=self.rows)
+
+    def finish(self) -> None:
+        """Put the complete file in place (npz: zipped from the partial file)."""
+        if self.rows != self._total:
+            raise ValueError(f"{self.rows} rows written of the {self._total} announced")
+        with self.out.finish(join=self.format == "npz") as tmp:
+            if tmp is not None:
+                self._zip(tmp)
+
+    def _zip(self, dest: str) -> None:
+        """The npz file of :meth:`Embeddings.save`, with a fixed time stamp: the same rows give
+        the same bytes."""
+        import shutil
+        import zipfile
+
+        streamed = "pooled" if self.pooled else "values"
+        small = {"names": np.array(self.names, dtype=np.str_)}
+        if not self.pooled:
+            small = {"offsets": self.offsets, **small, "format": np.array(_FORMAT_TAG)}
+            small["sequences"] = np.array(self.sequences, dtype=np.str_)
+        with zipfile.ZipFile(dest, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            info = zipfile.ZipInfo(streamed + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with zf.open(info, "w", force_zip64=True) as fh, open(self.out.partial, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 22)
+            for name, arr in small.items():
+                info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+                with zf.open(info, "w", force_zip64=True) as fh:
+                    np.lib.format.write_array(fh, arr, allow_pickle=False)
+
+    def close(self) -> None:
+        """Close without finishing: the partial file stays for a resume."""
+        self.out.close()
+
+
+def _safetensors_header(tensors, metadata: dict) -> bytes:
+    """A safetensors header (length, then JSON padded with spaces to 8 bytes) for tensors laid out
+    in the order given, metadata keys sorted: the same content always gives the same bytes (the
+    safetensors library writes its metadata in hash order, which changes from run to run)."""
+    sizes = {"F32": 4, "I64": 8}
+    head: dict = {"__metadata__": dict(sorted(metadata.items()))}
+    at = 0
+    for name, dtype, shape in tensors:
+        end = at + sizes[dtype] * int(np.prod(shape, dtype=np.int64))
+        head[name] = {"dtype": dtype, "shape": [int(x) for x in shape], "data_offsets": [at, end]}
+        at = end
+    text = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text
 
 
 def join_ragged(values: Sequence[np.ndarray], offsets: Optional[Sequence[np.ndarray]] = None):

@@ -464,6 +464,7 @@ def align_many_chunks(
     *,
     targets=None,
     chunk_pairs: int = 16384,
+    traceback: bool = True,
     model=None,
     device: str = "auto",
     progress: Optional[bool] = None,
@@ -475,15 +476,21 @@ def align_many_chunks(
     skip_chunks: int = 0,
     **params,
 ):
-    """:func:`align_many` with traceback, as consecutive results of at most ``chunk_pairs`` pairs
-    (in the order :func:`align_many` lists them), so that alignments never pile up in memory.
+    """:func:`align_many` as consecutive results of at most ``chunk_pairs`` pairs (in the order
+    :func:`align_many` lists them), so that results never pile up in memory.
 
-    The pairs are chosen and scored first (all-vs-all, ``top_k``, ``min_score``), then each
-    chunk's alignments are computed when it is asked for: write each chunk and drop it, and memory
-    stays bounded by a chunk (plus 20 bytes per kept pair). Cosine scores only (``"dp"``).
-    ``skip_chunks``: the first chunks are not aligned nor yielded (resuming an interrupted write).
+    With ``traceback`` the pairs are chosen and scored first (all-vs-all, ``top_k``,
+    ``min_score``), then each chunk's alignments are computed when it is asked for (memory: a chunk
+    plus 20 bytes per kept pair; cosine scores only, ``"dp"``). Without it, the pairs of "all" are
+    cut into blocks of consecutive query rows holding about ``chunk_pairs`` pairs (at least one
+    row), in (i, j) order, and each block is scored when asked for by the engine's tiled
+    all-vs-all (``min_score`` filters within it): memory is a chunk whatever the number of pairs,
+    and the scores equal :func:`align_many`'s. With
+    ``top_k`` the chosen pairs (``top_k`` per query) are scored together, then yielded in chunks.
+    ``skip_chunks``: the first chunks are not computed nor yielded (resuming an interrupted write);
+    chunk k is the same whether or not earlier ones were skipped.
     """
-    validate.one_of("score", score, ("dp",))
+    validate.one_of("score", score, ("dp",) if traceback else ("dp", "soft"))
     chunk_pairs = validate.positive_int("chunk_pairs", chunk_pairs)
     emb = _as_embeddings(seqs, model=model, device=device, progress=progress, what="seqs")
     temb = (
@@ -492,14 +499,101 @@ def align_many_chunks(
         else _as_embeddings(targets, model=model, device=device, progress=progress, what="targets")
     )
     common = dict(mode=mode, device=device, threads=threads, targets=temb, **params)
+    if not traceback and top_k is None:
+        p = _make_params("global" if mode is None else mode, params)
+        min_score = None if min_score is None else validate.finite("min_score", min_score)
+        kw = dict(threads=threads, device=resolve_device(device, engine=True))
+        yield from _score_chunks(
+            emb, temb, chunk_pairs, skip_chunks, progress, score, min_score, p, kw
+        )
+        return
     chosen = align_many(
-        emb, top_k=top_k, min_score=min_score, progress=progress, traceback=False, **common
+        emb,
+        top_k=top_k,
+        min_score=min_score,
+        progress=progress,
+        traceback=False,
+        score=score,
+        **common,
     )
     m = len(chosen)
     for s in range(skip_chunks * chunk_pairs, max(m, 1), chunk_pairs):
         e = min(m, s + chunk_pairs)
+        if not traceback:
+            yield chosen.take(np.arange(s, e))
+            continue
         sel = np.stack([chosen.i[s:e], chosen.j[s:e]], axis=1)
         yield align_many(emb, pairs=sel, traceback=True, progress=False, **common)
+
+
+def _row_chunks(counts: np.ndarray, chunk_pairs: int) -> List[Tuple[int, int]]:
+    """Consecutive query rows holding about ``chunk_pairs`` pairs each (at least one row): a pure
+    function of the pair counts, so a resumed run cuts the same chunks."""
+    chunks, start, held = [], 0, 0
+    for row, c in enumerate(counts.tolist()):
+        held += c
+        if held >= chunk_pairs:
+            chunks.append((start, row + 1))
+            start, held = row + 1, 0
+    if chunks and start < len(counts) and held == 0:  # rows without pairs join the last chunk
+        chunks[-1] = (chunks[-1][0], len(counts))
+    elif start < len(counts) or not chunks:
+        chunks.append((start, len(counts)))
+    return chunks
+
+
+def _score_chunks(emb, temb, chunk_pairs, skip_chunks, progress, score, min_score, p, kw):
+    """Every pair of "all" scored a block of query rows at a time (about ``chunk_pairs`` pairs),
+    in (i, j) order (i < j within one set), each block by the engine's tiled all-vs-all."""
+    from . import engine
+
+    n = len(emb)
+    counts = np.arange(n - 1, -1, -1) if temb is None else np.full(n, len(temb))
+    chunks = _row_chunks(counts, chunk_pairs)
+    bar = None
+    if _auto_progress(progress, int(counts.sum())):
+        from tqdm.auto import tqdm
+
+        done = int(counts[: chunks[min(skip_chunks, len(chunks) - 1)][0]].sum())
+        bar = tqdm(total=int(counts.sum()), initial=done, unit="pair", desc="align")
+    try:
+        for a, b in chunks[skip_chunks:]:
+            q = emb.block(a, b)
+            if temb is None:
+                # the block's own triangle, then the block against every later row: scores for
+                # columns a..n-1, of which those right of the diagonal are pairs i < j
+                tri = np.full((b - a, b - a), np.nan, dtype=np.float32)
+                if b - a > 1:
+                    tri = engine.all_vs_all(q, p, score=score, diagonal=False, **kw)
+                parts = [np.asarray(tri, dtype=np.float32)]
+                if b < n:
+                    rect = engine.all_vs_all(q, p, targets=emb.block(b, n), score=score, **kw)
+                    parts.append(np.asarray(rect, dtype=np.float32))
+                block = np.hstack(parts)
+                r, c = np.triu_indices(b - a, k=1, m=n - a)
+                i, j, sc = r + a, c + a, block[r, c]
+            else:
+                block = np.asarray(engine.all_vs_all(q, p, targets=temb, score=score, **kw))
+                r, c = np.indices(block.shape)
+                i, j, sc = r.ravel() + a, c.ravel(), block.ravel()
+            if min_score is not None:
+                keep = sc >= min_score
+                i, j, sc = i[keep], j[keep], sc[keep]
+            yield PairScores(
+                np.asarray(i, dtype=np.int64),
+                np.asarray(j, dtype=np.int64),
+                np.asarray(sc, dtype=np.float32),
+                emb.names,
+                None if temb is None else temb.names,
+                None,
+                kind=score,
+                mode=p.mode,
+            )
+            if bar is not None:
+                bar.update(int(counts[a:b].sum()))
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _homology_head(head, model):

@@ -135,15 +135,16 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     p.add_argument(
         "--chunk-pairs",
         type=int,
-        default=16384,
+        default=None,
         metavar="N",
-        help="with --traceback: pairs aligned and written per chunk (memory and resume step)",
+        help="pairs computed and written per chunk: the memory bound and the resume step "
+        "(default 16384 with --traceback, 131072 without)",
     )
     p.add_argument(
         "--resume",
         action="store_true",
-        help="with --traceback and -o: continue an interrupted run after its last complete chunk "
-        "(OUT.partial); the output is byte-identical to an uninterrupted run",
+        help="with -o: continue an interrupted run after its last complete chunk (kept in "
+        "OUT.partial); the output is byte-identical to an uninterrupted run",
     )
 
     def run(args: argparse.Namespace) -> int:
@@ -154,7 +155,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             if not hasattr(args, name):
                 setattr(args, name, None)
 
-        from ..alignment.api import align_many, align_many_chunks
+        from ..alignment.api import align_many_chunks
         from ..backends import resolve_device
         from ..embeddings import Embeddings
 
@@ -193,6 +194,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             raise CliError("--embeddings reads a file, not standard input")
         if args.output == "-":
             args.output = None
+        if args.resume and not args.output:
+            raise CliError("--resume continues an output file: give -o PATH")
+        if args.resume and "-" in files_given:
+            raise CliError("--resume needs input files, not standard input")
+        if args.chunk_pairs is not None and args.chunk_pairs < 1:
+            raise CliError(f"--chunk-pairs must be >= 1, got {args.chunk_pairs}")
         for path in files + embs + ([args.weights] if args.weights else []):
             if path == "-":
                 continue
@@ -253,21 +260,20 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             progress=False if args.quiet or args.no_progress else None,
             **params,
         )
-        if traceback and args.format != "parquet":
-            # alignments are written chunk by chunk as they are computed: memory bounded by a chunk
-            if args.resume and "-" in files_given:
-                raise CliError("--resume needs input files, not standard input")
-            n_pairs = _write_chunks(
-                lambda skip: align_many_chunks(
-                    sets[0], skip_chunks=skip, chunk_pairs=args.chunk_pairs, **common
-                ),
-                args,
-                files_given + embs + [args.weights],
-            )
-        else:
-            result = align_many(sets[0], traceback=traceback, **common)
-            result.write(args.output or sys.stdout, args.format)
-            n_pairs = len(result)
+        if args.chunk_pairs is None:
+            args.chunk_pairs = 16384 if traceback else 131072
+        # results are computed and written chunk by chunk: memory bounded by a chunk
+        n_pairs = _write_chunks(
+            lambda skip: align_many_chunks(
+                sets[0],
+                skip_chunks=skip,
+                chunk_pairs=args.chunk_pairs,
+                traceback=traceback,
+                **common,
+            ),
+            args,
+            files_given + embs + [args.weights],
+        )
         elapsed = time.perf_counter() - t0
         if not args.quiet:
             rate = n_pairs / elapsed if elapsed > 0 else float("inf")
@@ -280,72 +286,80 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     def _write_chunks(make_chunks, args, inputs) -> int:
         """Write each chunk's pairs as it comes (TSV header once); the number of pairs written.
 
-        To a file: into ``OUT.partial``, with ``OUT.partial.json`` recording after each chunk how
-        many chunks and bytes are complete; renamed onto OUT when all are written. ``--resume``
-        continues such a file (same inputs and options) after its last complete chunk, so the
-        result is byte-identical to an uninterrupted run.
+        To a file: through :class:`~rnabert.outputs.ResumableOutput` (``OUT.partial``, renamed onto
+        OUT when all chunks are written; Parquet: one part per chunk, joined as row groups at the
+        end). ``--resume`` continues such a run after its last complete chunk.
         """
-        import json
+        from ..outputs import ResumableOutput, join_parquet_parts
 
         if not args.output:
             n = 0
             for k, part in enumerate(make_chunks(0)):
-                n += _write_part(sys.stdout, part, k, args.format)
+                sys.stdout.write(_text_of(part, k, args.format))
+                n += len(part)
             return n
-        partial = args.output + ".partial"
-        state_path = partial + ".json"
-        key = _run_key(args, inputs)
-        skip, size, n = 0, 0, 0
-        if args.resume and os.path.exists(state_path) and os.path.exists(partial):
-            with open(state_path) as fh:
-                state = json.load(fh)
-            if state.get("key") != key:
-                raise CliError(
-                    f"{partial} was written with other inputs or options: run without --resume "
-                    "to start again"
-                )
-            skip, size, n = state["chunks"], state["bytes"], state["pairs"]
-        with open(partial, "r+b" if skip else "wb") as raw:
-            raw.truncate(size)
-            raw.seek(size)
-            fh = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
-            for k, part in enumerate(make_chunks(skip), start=skip):
-                n += _write_part(fh, part, k, args.format)
-                fh.flush()
-                os.fsync(raw.fileno())
-                tmp = state_path + ".tmp"
-                with open(tmp, "w") as sf:
-                    json.dump({"key": key, "chunks": k + 1, "bytes": raw.tell(), "pairs": n}, sf)
-                os.replace(tmp, state_path)
-            fh.flush()
-            fh.detach()
-        os.replace(partial, args.output)
-        os.unlink(state_path)
+        parquet = args.format == "parquet"
+        try:
+            out = ResumableOutput(
+                args.output, _run_key(args, inputs), resume=args.resume, parts=parquet
+            )
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        _say_resume(args, out)
+        n = out.info.get("pairs", 0)
+        try:
+            for k, part in enumerate(make_chunks(out.chunks), start=out.chunks):
+                if parquet:
+                    import pyarrow.parquet as pq
+
+                    tmp = out.part_path(k) + ".tmp"
+                    pq.write_table(part.to_arrow(), tmp)
+                    os.replace(tmp, out.part_path(k))
+                else:
+                    out.file.write(_text_of(part, k, args.format).encode("utf-8"))
+                n += len(part)
+                out.chunk_done(pairs=n)
+            with out.finish() as tmp:
+                if parquet:
+                    join_parquet_parts([out.part_path(k) for k in range(out.chunks)], tmp)
+        finally:
+            out.close()
         return n
 
-    def _write_part(fh, part, k, fmt) -> int:
+    def _say_resume(args, out) -> None:
+        if not args.resume or args.quiet:
+            return
+        if out.resumed:
+            print(
+                f"rnabert align: resuming {args.output} after {out.chunks} complete chunk(s) "
+                f"({out.info.get('pairs', 0)} pairs)",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"rnabert align: no interrupted run to resume for {args.output}: starting",
+                file=sys.stderr,
+            )
+
+    def _text_of(part, k, fmt) -> str:
+        """One chunk as text: TSV rows (the header with the first chunk only) or alignments."""
         if fmt == "tsv":
             text = part.to_tsv()
-            fh.write(text if k == 0 else text.split("\n", 1)[1])
-        elif len(part):
-            part.write(fh, fmt)
-        return len(part)
+            return text if k == 0 else text.split("\n", 1)[1]
+        if not len(part):
+            return ""
+        buf = io.StringIO()
+        part.write(buf, fmt)
+        return buf.getvalue()
 
     def _run_key(args, inputs) -> str:
         """What the output depends on: the options and each input's size and modification time."""
-        import hashlib
-        import json
+        from ..outputs import run_key
 
         opts = {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_")}
         for k in ("quiet", "no_progress", "resume", "threads", "device"):  # output unchanged
             opts.pop(k, None)
-        files = []
-        for f in inputs:
-            if f and f != "-" and os.path.exists(f):
-                st = os.stat(f)
-                files.append([os.path.abspath(f), st.st_size, st.st_mtime_ns])
-        blob = json.dumps([opts, files], sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return run_key(opts, inputs)
 
     def _strict_records(files):
         from ..seqs import records_from
