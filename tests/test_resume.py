@@ -90,6 +90,186 @@ def _kill_after_chunks(cmd, out, chunks=3, sig=signal.SIGKILL, env=None):
     return took, proc.returncode, json.loads(open(state).read()), err.decode()
 
 
+# -- embed: streamed, resumable ----------------------------------------------------------------
+@pytest.mark.parametrize("fmt,pooled", [("safetensors", False), ("npz", False), ("npz", True)])
+def test_streamed_embed_file_equals_in_memory_result(tmp_path, weights, fmt, pooled):
+    from rnabert.model import embed
+
+    # two long sequences (windows) between short ones
+    fa = _fasta(tmp_path / "in.fa", [30, 500, 12, 7, 900, 40, 33])
+    whole = embed(fa, model=weights, device="cpu")
+    out = str(tmp_path / f"o.{fmt}")
+    argv = ["embed", fa, "-o", out, "--weights", weights, "--device", "cpu", "-q"]
+    assert main(argv + (["--pooled"] if pooled else [])) == 0
+    if fmt == "safetensors":  # the default chunking is embed()'s: the very same bytes
+        ref = tmp_path / "ref.safetensors"
+        whole.save(ref)
+        assert open(out, "rb").read() == ref.read_bytes()
+    if pooled:
+        with np.load(out) as z:
+            np.testing.assert_allclose(z["pooled"], whole.pooled(), rtol=1e-6, atol=1e-6)
+            assert list(z["names"]) == whole.names
+    else:
+        got = Embeddings.load(out)
+        np.testing.assert_array_equal(got.values, whole.values)
+        np.testing.assert_array_equal(got.offsets, whole.offsets)
+        assert got.names == whole.names and got.sequences == whole.sequences
+    # small chunks: the same vectors up to the batching's last bits
+    small = str(tmp_path / f"small.{fmt}")
+    argv = ["embed", fa, "-o", small, "--weights", weights, "--device", "cpu", "-q"]
+    assert main(argv + ["--chunk-bases", "50"] + (["--pooled"] if pooled else [])) == 0
+    if not pooled:
+        np.testing.assert_allclose(Embeddings.load(small).values, whole.values, atol=1e-5)
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["in.fa", f"o.{fmt}", f"small.{fmt}"]
+        + (["ref.safetensors"] if fmt == "safetensors" else [])
+    )
+
+
+def test_safetensors_bytes_depend_only_on_content(tmp_path, rng):
+    """The safetensors library writes its metadata in hash order, different from run to run."""
+    path = tmp_path / "e.safetensors"
+    _emb_file(path, rng, [3, 4, 5], with_seqs=True)
+    code = (
+        "import sys; from rnabert import Embeddings; "
+        f"Embeddings.load({str(path)!r}).save(sys.argv[1])"
+    )
+    outs = []
+    for k in range(4):
+        dest = tmp_path / f"copy{k}.safetensors"
+        subprocess.run([sys.executable, "-c", code, str(dest)], check=True)
+        outs.append(dest.read_bytes())
+    assert all(o == path.read_bytes() for o in outs)
+
+
+@pytest.fixture(scope="module")
+def embed_job(tmp_path_factory, tiny_weights):
+    """A FASTA slow enough to interrupt (about 100 chunks) and its uninterrupted outputs."""
+    d = tmp_path_factory.mktemp("embed_job")
+    rng = np.random.default_rng(5)
+    fa = _fasta(d / "many.fa", rng.integers(60, 140, size=400), seed=5)
+    argv = ["embed", fa, "--weights", tiny_weights, "--device", "cpu", "-q", "--chunk-bases", "400"]
+    whole = {}
+    for fmt, extra in (("safetensors", []), ("npz", ["--pooled"])):
+        path = str(d / f"whole.{fmt}")
+        assert main(argv + ["-o", path] + extra) == 0
+        whole[fmt] = (extra, open(path, "rb").read())
+    return CLI + argv, whole
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "npz"])
+def test_sigkilled_embed_resumes_to_identical_output(tmp_path, embed_job, fmt):
+    base, whole = embed_job
+    extra, want = whole[fmt]
+    out = str(tmp_path / f"out.{fmt}")
+    cmd = base + ["-o", out] + extra
+    _, rc, state, _ = _kill_after_chunks(cmd, out, env=ONE_THREAD)
+    assert rc == -signal.SIGKILL
+    assert 3 <= state["chunks"] < 90, state  # killed part-way
+    assert os.path.getsize(out + ".partial") >= state["bytes"]
+    done = subprocess.run(
+        cmd + ["--resume"], env=ONE_THREAD, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert open(out, "rb").read() == want
+    assert os.listdir(tmp_path) == [f"out.{fmt}"]
+
+
+def test_sigint_stops_embed_within_a_second_keeping_finished_chunks(tmp_path, embed_job):
+    base, whole = embed_job
+    out = str(tmp_path / "out.safetensors")
+    took, rc, state, err = _kill_after_chunks(
+        base + ["-o", out], out, sig=signal.SIGINT, env=ONE_THREAD
+    )
+    assert rc == 130 and "Traceback" not in err, err
+    assert took < 1.5, f"SIGINT honoured after {took:.2f} s"
+    assert state["chunks"] >= 3 and os.path.getsize(out + ".partial") >= state["bytes"]
+    assert main(base[3:] + ["-o", out, "--resume"]) == 0
+    assert open(out, "rb").read() == whole["safetensors"][1]
+
+
+def test_embed_resume_with_other_options_is_refused(tmp_path, weights, capsys):
+    fa = _fasta(tmp_path / "in.fa", [20, 30, 40])
+    out = str(tmp_path / "o.safetensors")
+    (tmp_path / "o.safetensors.partial").write_bytes(b"x" * 10)
+    (tmp_path / "o.safetensors.partial.json").write_text(
+        json.dumps({"key": "another run", "chunks": 1, "bytes": 5, "info": {"rows": 20}})
+    )
+    argv = ["embed", fa, "-o", out, "--weights", weights, "--device", "cpu", "--resume"]
+    assert main(argv) == 2
+    _one_line_error(capsys, "o.safetensors.partial", "other inputs or options")
+    # without --resume the stale partial output is replaced
+    assert main(argv[:-1] + ["-q"]) == 0
+    assert Embeddings.load(out).names == ["s0", "s1", "s2"]
+    assert sorted(os.listdir(tmp_path)) == ["in.fa", "o.safetensors"]
+
+
+def test_embed_resume_with_nothing_to_resume_says_so(tmp_path, weights, capsys):
+    fa = _fasta(tmp_path / "in.fa", [20, 30])
+    out = str(tmp_path / "o.npz")
+    assert main(["embed", fa, "-o", out, "--weights", weights, "--device", "cpu", "--resume"]) == 0
+    assert "no interrupted run to resume" in capsys.readouterr().err
+    assert Embeddings.load(out).names == ["s0", "s1"]
+
+
+def test_embed_memory_is_bounded_by_a_chunk_not_the_input(tmp_path, tiny_weights):
+    """Many sequences, and one long sequence in windows: after a small run of each, a run with
+    50,000 more bases needs almost no more memory. Held whole, those bases' vectors alone would be
+    24 MB (4 bytes x 120 a base), and the windows' own vectors twice that."""
+    files = {
+        name: _fasta(tmp_path / f"{name}.fa", lengths)
+        for name, lengths in (
+            ("few", [100] * 100),
+            ("many", [100] * 600),
+            ("short", [10_000]),
+            ("long", [60_000]),
+        )
+    }
+    argv = ["embed", "--weights", tiny_weights, "--device", "cpu", "-q", "--chunk-bases", "2000"]
+    code = (
+        "import json, resource, sys; from rnabert.cli import main; "
+        "argv, files, out = json.loads(sys.argv[1]); peak = []\n"
+        "for names in (('few', 'short'), ('many', 'long')):\n"
+        "    for name in names:\n"
+        "        assert main(argv + [files[name], '-o', out + name + '.safetensors']) == 0\n"
+        "    peak.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "print(json.dumps(peak))"
+    )
+    blob = json.dumps([argv, files, str(tmp_path / "o_")])
+    done = subprocess.run(
+        [sys.executable, "-c", code, blob], capture_output=True, text=True, env=ONE_THREAD
+    )
+    assert done.returncode == 0, done.stderr
+    small, large = json.loads(done.stdout.split("\n")[-2])
+    assert large - small < 8, (small, large)
+    emb = Embeddings.load(tmp_path / "o_long.safetensors")
+    assert emb.values.shape == (60_000, 120) and np.isfinite(emb.values).all()
+
+
+def test_long_sequence_windows_stream_like_the_whole(weights):
+    """Windows encoded a group at a time give each base the row of its most central window, as
+    encoding every window at once does."""
+    from rnabert.model import inference
+    from rnabert.model.inference import embed_rows, encode_ids, most_central_window, window_starts
+    from rnabert.seqs import records_from, token_ids_of_clean
+
+    model = inference.resolve_model(weights, inference.torch.device("cpu"))
+    rng = np.random.default_rng(3)
+    seqs = ["".join(rng.choice(list("ACGU"), size=n)) for n in (9, 1000, 31, 777, 5)]
+    records = list(records_from(seqs))
+    blocks = list(embed_rows(model, records, window=32, stride=12, group_bases=100))
+    got = np.concatenate(blocks)
+    assert len(blocks) > 10  # the long ones came in many blocks
+    want = []
+    for r in records:
+        ids = token_ids_of_clean(r.seq)
+        starts = window_starts(len(ids), 32, 12)
+        enc = encode_ids(model, [ids[s : s + 32] for s in starts])
+        choice = most_central_window(len(ids), starts, 32)
+        want.append(np.stack([enc[w][p - starts[w]] for p, w in enumerate(choice)]))
+    np.testing.assert_allclose(got, np.concatenate(want), atol=1e-5)
+
+
 # -- align: every output streamed and resumable -------------------------------------------------
 @pytest.mark.parametrize("score", ["dp", "soft"])
 @pytest.mark.parametrize("targets", [False, True])
@@ -204,7 +384,20 @@ def test_sigkilled_align_resumes_to_identical_output(tmp_path, align_job, run):
 # -- --resume is refused where it cannot work ----------------------------------------------------
 def test_resume_is_refused_where_it_cannot_work(tmp_path, rng, weights, capsys):
     path = _emb_file(tmp_path / "e.safetensors", rng, [5, 6, 7])
+    fa = _fasta(tmp_path / "in.fa", [10, 12])
     assert main(["align", "--embeddings", path, "--resume"]) == 2
     _one_line_error(capsys, "--resume", "-o")
     assert main(["align", "--embeddings", path, "--resume", "-o", "-"]) == 2
     _one_line_error(capsys, "--resume", "-o")
+    assert main(["embed", fa, "-o", "-", "--resume", "--weights", weights]) == 2
+    _one_line_error(capsys, "--resume", "-o")
+    # standard input cannot be read again: refused before anything is read
+    done = subprocess.run(
+        CLI + ["embed", "-", "-o", str(tmp_path / "x.safetensors"), "--resume"],
+        input=">a\nACGU\n",
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "standard input" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "x.safetensors").exists()

@@ -52,6 +52,20 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="write one mean vector per sequence ([n, 120] 'pooled' plus names) instead of "
         "per-base vectors",
     )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="with -o FILE: continue an interrupted run after its last complete chunk (kept in "
+        "OUT.partial); the output is byte-identical to an uninterrupted run",
+    )
+    p.add_argument(
+        "--chunk-bases",
+        type=int,
+        default=None,
+        metavar="N",
+        help="bases embedded and written per chunk: the memory bound and the resume step "
+        "(default 262144)",
+    )
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar or summary on standard error"
@@ -62,8 +76,9 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         import os
 
         from ..backends import resolve_device
-        from ..model import embed, load_model
-        from ..outputs import check_output
+        from ..model import load_model
+        from ..model.inference import embed_to_file
+        from ..outputs import check_output, run_key
 
         stdin = args.input == "-"
         if not stdin and not os.path.exists(args.input):
@@ -71,6 +86,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         to_stdout = args.output == "-"
         if to_stdout and sys.stdout.isatty():
             raise CliError("embeddings are binary: redirect standard output or give -o FILE")
+        if args.resume and to_stdout:
+            raise CliError("--resume continues an output file: give -o FILE")
+        if args.resume and stdin:
+            raise CliError("--resume needs an input file, not standard input")
+        if args.chunk_bases is not None and args.chunk_bases < 1:
+            raise CliError(f"--chunk-bases must be >= 1, got {args.chunk_bases}")
         check_output(None if to_stdout else args.output, [args.input, args.weights])
         quiet = args.quiet or args.no_progress
         device = resolve_device(args.device)
@@ -81,40 +102,56 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             source = args.input
             total = None if quiet else count_fasta_records(args.input)
         progress = False if quiet else (total is None or total > 200)
-        emb = embed(
-            source,
+        options = {
+            k: v
+            for k, v in vars(args).items()
+            if k not in ("quiet", "no_progress", "resume", "output") and not k.startswith("_")
+        }
+        options["device"] = str(device)  # another device computes other last bits
+        kw = dict(
             model=model,
             device=device,
+            format=args.format,
+            pooled=args.pooled,
             strict=args.strict,
             batch_tokens=args.batch_tokens,
             progress=progress,
+            key=run_key(options, [args.input, args.weights]),
+            resume=args.resume,
         )
+        if args.chunk_bases is not None:
+            kw["chunk_bases"] = args.chunk_bases
         if to_stdout:
-            _to_stdout(emb, args)
-        elif args.pooled:
-            emb.save_pooled(args.output, format=args.format)
+            n, bases, resumed = _to_stdout(source, args, kw)
         else:
-            emb.save(args.output, format=args.format)
+            n, bases, resumed = embed_to_file(source, args.output, **kw)
         if not args.quiet:
-            print(
-                f"embedded {len(emb)} sequences ({emb.total_len} bases) -> {args.output}",
-                file=sys.stderr,
-            )
+            note = ""
+            if args.resume:
+                note = (
+                    f" (resumed after {resumed} complete chunk(s))"
+                    if resumed
+                    else " (no interrupted run to resume: started from the beginning)"
+                )
+            print(f"embedded {n} sequences ({bases} bases) -> {args.output}{note}", file=sys.stderr)
         return 0
 
-    def _to_stdout(emb, args) -> None:
+    def _to_stdout(source, args, kw):
         """Binary output on standard output: written to a temporary file, then copied."""
         import os
         import shutil
         import tempfile
 
+        from ..model.inference import embed_to_file
+
         fmt = args.format or "safetensors"
         with tempfile.TemporaryDirectory() as d:
             tmp = os.path.join(d, "out." + ("npz" if fmt == "npz" else "safetensors"))
-            (emb.save_pooled if args.pooled else emb.save)(tmp, format=fmt)
+            done = embed_to_file(source, tmp, **{**kw, "format": fmt})
             sys.stdout.flush()
             with open(tmp, "rb") as fh:
                 shutil.copyfileobj(fh, sys.stdout.buffer)
             sys.stdout.buffer.flush()
+        return done
 
     return run

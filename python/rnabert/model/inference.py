@@ -3,10 +3,10 @@ nt."""
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ ModelLike = Union[RnaBert, str, "os.PathLike[str]", None]
 DEFAULT_BATCH_TOKENS = 4096  # bases per CPU forward pass: one such batch per core stays in cache
 DEFAULT_BATCH_TOKENS_GPU = 65536  # a GPU wants large batches to fill its SMs
 DEFAULT_MAX_BATCH = 512
-_CHUNK_SEQUENCES = 8192  # records read, tokenised and embedded at a time when streaming
+DEFAULT_CHUNK_BASES = 1 << 18  # bases embedded (and written) at a time: 126 MB of vectors
 
 
 def resolve_model(model: ModelLike, device: torch.device) -> RnaBert:
@@ -163,6 +163,99 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return _POOL
 
 
+def _window_of(model: RnaBert, window: Optional[int], stride: Optional[int]) -> Tuple[int, int]:
+    limit = model.config.max_position_embeddings
+    window = limit if window is None else int(window)
+    if not 1 <= window <= limit:
+        raise ValueError(f"window must be in 1..{limit}, got {window}")
+    stride = max(1, window // 2) if stride is None else int(stride)
+    if not 1 <= stride <= window:
+        raise ValueError(f"stride must be in 1..window={window}, got {stride}")
+    return window, stride
+
+
+def embed_rows(
+    model: RnaBert,
+    records: Sequence[SeqRecord],
+    *,
+    batch_tokens: Optional[int] = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    window: Optional[int] = None,
+    stride: Optional[int] = None,
+    group_bases: int = DEFAULT_CHUNK_BASES,
+) -> Iterator[np.ndarray]:
+    """The embeddings of records cleaned by ``records_from``, as consecutive blocks of rows
+    (float32, shape (rows, hidden)) in record order.
+
+    The records that fit one window are encoded together (batched by length); a longer one is
+    encoded a group of windows of at most ``group_bases`` bases (one window at least) at a time,
+    and each base's row leaves as soon as no later window can claim it. Memory: the short
+    records' rows plus one group of windows, whatever the length of a sequence.
+    """
+    window, stride = _window_of(model, window, stride)
+    # records_from already cleaned, validated and warned about these sequences: map letters to ids
+    # only.
+    token_ids = [token_ids_of_clean(r.seq) for r in records]
+    short = [k for k, ids in enumerate(token_ids) if len(ids) <= window]
+    kw = dict(batch_tokens=batch_tokens, max_batch=max_batch)
+    encoded = dict(zip(short, encode_ids(model, [token_ids[k] for k in short], **kw)))
+    run: List[np.ndarray] = []  # consecutive short records' rows, yielded as one block
+    for k, ids in enumerate(token_ids):
+        if k in encoded:
+            run.append(encoded.pop(k))
+            continue
+        if run:
+            yield np.concatenate(run)
+            run = []
+        yield from _window_rows(model, ids, window, stride, group_bases, kw)
+    if run:
+        yield np.concatenate(run)
+
+
+def _window_rows(
+    model, ids: np.ndarray, window: int, stride: int, group_bases: int, kw
+) -> Iterator:
+    """Rows of one sequence longer than a window, a group of windows at a time: bases before the
+    next group's first window are final (no later window covers them)."""
+    length = len(ids)
+    starts = window_starts(length, window, stride)
+    choice = most_central_window(length, starts, window)  # 8 bytes a base, not 480
+    group = max(1, group_bases // window)
+    held: dict = {}  # window -> its rows, while it can still give a base
+    done = 0
+    for g0 in range(0, len(starts), group):
+        g1 = min(len(starts), g0 + group)
+        pieces = [ids[s : s + window] for s in starts[g0:g1].tolist()]
+        held.update(zip(range(g0, g1), encode_ids(model, pieces, **kw)))
+        end = int(starts[g1]) if g1 < len(starts) else length
+        out = np.empty((end - done, model.config.hidden_size), dtype=np.float32)
+        take = choice[done:end]
+        for w in np.unique(take).tolist():
+            rows = np.nonzero(take == w)[0]
+            out[rows] = held[w][rows + done - int(starts[w])]
+        yield out
+        done = end
+        for w in [w for w in held if int(starts[w]) + window <= done]:
+            del held[w]
+
+
+def chunk_records(lengths: Sequence[int], chunk_bases: int = DEFAULT_CHUNK_BASES) -> List[Tuple]:
+    """Consecutive records of at most ``chunk_bases`` bases each (at least one record): the unit
+    of streaming and of resuming. A pure function of the lengths, so a resumed run embeds the
+    same chunks, batched the same way, as an uninterrupted one."""
+    if chunk_bases < 1:
+        raise ValueError(f"chunk_bases must be >= 1, got {chunk_bases}")
+    chunks, start, held = [], 0, 0
+    for k, length in enumerate(lengths):
+        if k > start and held + length > chunk_bases:
+            chunks.append((start, k))
+            start, held = k, 0
+        held += length
+    if start < len(lengths):
+        chunks.append((start, len(lengths)))
+    return chunks
+
+
 def embed_records(
     model: RnaBert,
     records: Sequence[SeqRecord],
@@ -175,42 +268,16 @@ def embed_records(
 ) -> Embeddings:
     """Embed records cleaned by ``records_from`` into one ragged block (windows past the model's
     limit)."""
-    limit = model.config.max_position_embeddings
-    window = limit if window is None else int(window)
-    if not 1 <= window <= limit:
-        raise ValueError(f"window must be in 1..{limit}, got {window}")
-    stride = max(1, window // 2) if stride is None else int(stride)
-    if not 1 <= stride <= window:
-        raise ValueError(f"stride must be in 1..window={window}, got {stride}")
-
-    # records_from already cleaned, validated and warned about these sequences: map letters to ids
-    # only.
-    token_ids = [token_ids_of_clean(r.seq) for r in records]
-    lengths = np.array([len(t) for t in token_ids], dtype=np.int64)
-    # Every sequence becomes one or more windows; a short one is a single window of itself.
-    pieces: List[np.ndarray] = []
-    plans: List[Tuple[int, np.ndarray]] = []  # per sequence: (first piece index, window starts)
-    for ids in token_ids:
-        starts = window_starts(len(ids), window, stride)
-        plans.append((len(pieces), starts))
-        pieces.extend(ids[s : s + window] for s in starts)
-
-    encoded = encode_ids(
-        model, pieces, batch_tokens=batch_tokens, max_batch=max_batch, progress=None
-    )
-
+    lengths = np.array([len(r.seq) for r in records], dtype=np.int64)
     offsets = np.zeros(len(records) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     values = np.empty((int(offsets[-1]), model.config.hidden_size), dtype=np.float32)
-    for n, ((first, starts), length) in enumerate(zip(plans, lengths)):
-        dest = values[offsets[n] : offsets[n + 1]]
-        if len(starts) == 1:
-            dest[:] = encoded[first]
-            continue
-        choice = most_central_window(int(length), starts, window)
-        for w, s in enumerate(starts):
-            take = np.nonzero(choice == w)[0]
-            dest[take] = encoded[first + w][take - s]
+    row = 0
+    for block in embed_rows(
+        model, records, batch_tokens=batch_tokens, max_batch=max_batch, window=window, stride=stride
+    ):
+        values[row : row + len(block)] = block
+        row += len(block)
     if progress is not None:
         progress.update(len(records))
     return Embeddings(values, offsets, [r.name for r in records], [r.seq for r in records])
@@ -259,41 +326,113 @@ def embed(
     """
     dev = torch.device(resolve_device(device))
     net = resolve_model(model, dev)
-    bar = None
     if isinstance(seqs, Embeddings):
         raise TypeError("seqs is already an Embeddings block; pass it to the aligner directly")
-    sized = (
-        len(seqs)
-        if hasattr(seqs, "__len__") and not isinstance(seqs, (str, bytes, os.PathLike))
-        else None
-    )
-    if progress or (progress is None and sized is not None and sized > 2000):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=sized, unit="seq", desc="embed", smoothing=0.1, dynamic_ncols=True, delay=1.0
-        )
-    parts = []
-    try:
-        records = records_from(seqs, strict=strict)
-        while True:
-            chunk = list(itertools.islice(records, _CHUNK_SEQUENCES))
-            if not chunk:
-                break
-            parts.append(
-                embed_records(
-                    net,
-                    chunk,
-                    batch_tokens=batch_tokens,
-                    max_batch=max_batch,
-                    window=window,
-                    stride=stride,
-                    progress=bar,
-                )
-            )
-    finally:
-        if bar is not None:
-            bar.close()
-    if not parts:
+    records = list(records_from(seqs, strict=strict))
+    if not records:
         raise ValueError("no sequences to embed")
-    return parts[0] if len(parts) == 1 else Embeddings.concatenate(parts)
+    lengths = np.array([len(r.seq) for r in records], dtype=np.int64)
+    offsets = np.zeros(len(records) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = np.empty((int(offsets[-1]), net.config.hidden_size), dtype=np.float32)
+    kw = dict(batch_tokens=batch_tokens, max_batch=max_batch, window=window, stride=stride)
+    row = 0
+    with _progress_bar(progress, len(records)) as bar:
+        for a, b in chunk_records(lengths.tolist()):
+            for block in embed_rows(net, records[a:b], group_bases=DEFAULT_CHUNK_BASES, **kw):
+                values[row : row + len(block)] = block
+                row += len(block)
+            if bar is not None:
+                bar.update(b - a)
+    return Embeddings(values, offsets, [r.name for r in records], [r.seq for r in records])
+
+
+def embed_to_file(
+    seqs,
+    path,
+    model: ModelLike = None,
+    device: Union[str, torch.device, None] = "auto",
+    *,
+    format: Optional[str] = None,
+    pooled: bool = False,
+    strict: bool = False,
+    batch_tokens: Optional[int] = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    window: Optional[int] = None,
+    stride: Optional[int] = None,
+    chunk_bases: int = DEFAULT_CHUNK_BASES,
+    key: str = "",
+    resume: bool = False,
+    progress: Optional[bool] = None,
+) -> Tuple[int, int, int]:
+    """:func:`embed` straight into a file, chunk by chunk: memory is a chunk of ``chunk_bases``
+    bases (a longer sequence streams by groups of windows of that many bases), whatever the
+    input's size, plus the records (letters and names: the file's header).
+
+    The file is what ``embed(seqs).save(path, format)`` (``save_pooled`` with ``pooled``) writes
+    and it appears only when complete (``PATH.partial`` until then). ``resume=True`` continues
+    an interrupted run with the same ``key`` (what the output depends on: inputs, options) after
+    its last complete chunk; the file is then byte-identical to an uninterrupted run's.
+
+    Returns
+    -------
+    (sequences, bases, chunks resumed)
+    """
+    from ..embeddings import EmbeddingsFileWriter
+
+    dev = torch.device(resolve_device(device))
+    net = resolve_model(model, dev)
+    records = list(records_from(seqs, strict=strict))
+    if not records:
+        raise ValueError("no sequences to embed")
+    lengths = [len(r.seq) for r in records]
+    writer = EmbeddingsFileWriter(
+        path,
+        [r.name for r in records],
+        [r.seq for r in records],
+        net.config.hidden_size,
+        format=format,
+        pooled=pooled,
+        key=key,
+        resume=resume,
+    )
+    skipped = writer.chunks
+    chunks = chunk_records(lengths, chunk_bases)
+    kw = dict(batch_tokens=batch_tokens, max_batch=max_batch, window=window, stride=stride)
+    try:
+        with _progress_bar(
+            progress, len(records), initial=chunks[skipped - 1][1] if skipped else 0
+        ) as bar:
+            for a, b in chunks[skipped:]:
+                for block in embed_rows(net, records[a:b], group_bases=chunk_bases, **kw):
+                    writer.write(block)
+                writer.chunk_done()
+                if bar is not None:
+                    bar.update(b - a)
+        writer.finish()
+    finally:
+        writer.close()
+    return len(records), sum(lengths), skipped
+
+
+@contextlib.contextmanager
+def _progress_bar(progress: Optional[bool], total: int, initial: int = 0):
+    """A bar over sequences when asked, or by default for more than 2,000 of them."""
+    if not (progress or (progress is None and total > 2000)):
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=total,
+        initial=initial,
+        unit="seq",
+        desc="embed",
+        smoothing=0.1,
+        dynamic_ncols=True,
+        delay=1.0,
+    )
+    try:
+        yield bar
+    finally:
+        bar.close()
