@@ -401,3 +401,37 @@ def test_resume_is_refused_where_it_cannot_work(tmp_path, rng, weights, capsys):
     assert done.returncode == 2 and "standard input" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_resumable_output_continues_after_its_last_complete_chunk(tmp_path):
+    from rnabert.outputs import ResumableOutput
+
+    path = str(tmp_path / "o.txt")
+    out = ResumableOutput(path, "k1")
+    out.file.write(b"one\n")
+    out.chunk_done(lines=1)
+    out.file.write(b"half a chun")  # killed here: not recorded
+    out.close()
+    assert not os.path.exists(path)
+    with pytest.raises(ValueError, match="other inputs or options"):
+        ResumableOutput(path, "k2", resume=True)
+    again = ResumableOutput(path, "k1", resume=True)
+    assert (again.chunks, again.info) == (1, {"lines": 1})
+    again.file.write(b"two\n")
+    again.chunk_done(lines=2)
+    with again.finish():
+        pass
+    assert open(path, "rb").read() == b"one\ntwo\n"
+    assert os.listdir(tmp_path) == ["o.txt"]
+    # a partial file shorter than its record is refused, not padded
+    out = ResumableOutput(path, "k1")
+    out.file.write(b"one\n")
+    out.chunk_done()
+    out.close()
+    os.truncate(path + ".partial", 2)
+    with pytest.raises(ValueError, match="lacks chunks"):
+        ResumableOutput(path, "k1", resume=True)
+    # without resume a stale partial output is replaced
+    fresh = ResumableOutput(path, "k1")
+    assert fresh.chunks == 0 and os.path.getsize(path + ".partial") == 0
+    fresh.close()

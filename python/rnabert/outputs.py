@@ -135,14 +135,21 @@ class ResumableOutput:
                 )
             self.chunks, size, self.info = state["chunks"], state["bytes"], state.get("info", {})
             self.resumed = True
+            if parts:
+                missing = [k for k in range(self.chunks) if not os.path.exists(self.part_path(k))]
+            else:
+                missing = os.path.isdir(self.partial) or os.path.getsize(self.partial) < size
+            if missing:
+                raise ValueError(
+                    f"{self.partial} lacks chunks its record says are complete: run without "
+                    "--resume to start again"
+                )
         self.file = None
         if parts:
             if not self.resumed:
                 _remove(self.partial)
             os.makedirs(self.partial, exist_ok=True)
         else:
-            if self.resumed and os.path.isdir(self.partial):
-                raise ValueError(f"{self.partial} is a folder, not a partial output")
             if not self.resumed:
                 _remove(self.partial)
             self.file = open(self.partial, "r+b" if self.resumed else "wb")

@@ -64,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         default=None,
         metavar="N",
         help="bases embedded and written per chunk: the memory bound and the resume step "
-        "(default 262144)",
+        "(default 65536)",
     )
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     p.add_argument(

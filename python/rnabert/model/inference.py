@@ -22,7 +22,7 @@ ModelLike = Union[RnaBert, str, "os.PathLike[str]", None]
 DEFAULT_BATCH_TOKENS = 4096  # bases per CPU forward pass: one such batch per core stays in cache
 DEFAULT_BATCH_TOKENS_GPU = 65536  # a GPU wants large batches to fill its SMs
 DEFAULT_MAX_BATCH = 512
-DEFAULT_CHUNK_BASES = 1 << 18  # bases embedded (and written) at a time: 126 MB of vectors
+DEFAULT_CHUNK_BASES = 1 << 16  # bases embedded (and written) at a time: 31 MB of vectors
 
 
 def resolve_model(model: ModelLike, device: torch.device) -> RnaBert:
