@@ -435,3 +435,27 @@ def test_resumable_output_continues_after_its_last_complete_chunk(tmp_path):
     fresh = ResumableOutput(path, "k1")
     assert fresh.chunks == 0 and os.path.getsize(path + ".partial") == 0
     fresh.close()
+
+
+def test_score_only_all_vs_all_memory_is_bounded_by_a_chunk(tmp_path, rng):
+    """After a small all-vs-all, one with 1.1 million pairs (a 22 MB TSV, and several times that
+    as Python objects when held whole) needs almost no more memory."""
+    small = _emb_file(tmp_path / "small.safetensors", rng, rng.integers(5, 12, size=300), dim=8)
+    large = _emb_file(tmp_path / "large.safetensors", rng, rng.integers(5, 12, size=1500), dim=8)
+    code = (
+        "import json, resource, sys; from rnabert.cli import main; peak = []\n"
+        "for emb, out in json.loads(sys.argv[1]):\n"
+        "    argv = ['align', '--embeddings', emb, '-o', out, '-q', '--threads', '1']\n"
+        "    assert main(argv + ['--device', 'cpu']) == 0\n"
+        "    peak.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "print(json.dumps(peak))"
+    )
+    outs = [str(tmp_path / "small.tsv"), str(tmp_path / "large.tsv")]
+    blob = json.dumps([[small, outs[0]], [large, outs[1]]])
+    done = subprocess.run([sys.executable, "-c", code, blob], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    before, after = json.loads(done.stdout.split("\n")[-2])
+    with open(outs[1]) as fh:
+        assert sum(1 for _ in fh) == 1 + 1500 * 1499 // 2
+    assert os.path.getsize(outs[1]) > 20 * 2**20
+    assert after - before < 20, (before, after)
