@@ -347,10 +347,14 @@ def test_score_only_tsv_is_streamed_in_chunks_and_equals_the_whole(tmp_path, rng
         assert out.read_text() == whole.getvalue()
 
 
-ALIGN_RUNS = {  # options, chunks of the whole run
-    "tsv": (["--chunk-pairs", "1"], 239),  # score only, one query row a chunk
-    "parquet": (["--format", "parquet", "--chunk-pairs", "1"], 239),
-    "parquet-traceback": (["--format", "parquet", "--traceback", "--chunk-pairs", "200"], 143),
+ALIGN_RUNS = {  # embeddings, options, chunks of the whole run
+    "tsv": ("many", ["--chunk-pairs", "1"], 239),  # score only, one query row a chunk
+    "parquet": ("many", ["--format", "parquet", "--chunk-pairs", "1"], 239),
+    "parquet-traceback": (
+        "few",
+        ["--format", "parquet", "--traceback", "--chunk-pairs", "100"],
+        78,
+    ),
 }
 
 
@@ -358,15 +362,29 @@ ALIGN_RUNS = {  # options, chunks of the whole run
 def align_job(tmp_path_factory):
     d = tmp_path_factory.mktemp("align_job")
     rng = np.random.default_rng(9)
-    path = _emb_file(d / "e.safetensors", rng, rng.integers(100, 160, size=240), with_seqs=True)
-    return CLI + ["align", "--embeddings", path, "-q", "--threads", "1", "--device", "cpu"]
+    jobs = {}
+    for name, n in (("many", 240), ("few", 125)):
+        lengths = rng.integers(100, 160, size=n)
+        path = _emb_file(d / f"{name}.safetensors", rng, lengths, with_seqs=True)
+        jobs[name] = CLI + [
+            "align",
+            "--embeddings",
+            path,
+            "-q",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+        ]
+    return jobs
 
 
 @pytest.mark.parametrize("run", sorted(ALIGN_RUNS))
 def test_sigkilled_align_resumes_to_identical_output(tmp_path, align_job, run):
     if run.startswith("parquet"):
         pytest.importorskip("pyarrow")
-    options, total = ALIGN_RUNS[run]
+    job, options, total = ALIGN_RUNS[run]
+    align_job = align_job[job]
     whole = str(tmp_path / "whole.out")
     assert main(align_job[3:] + options + ["-o", whole]) == 0
     out = str(tmp_path / "out.out")

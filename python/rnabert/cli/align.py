@@ -357,7 +357,8 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         from ..outputs import run_key
 
         opts = {k: v for k, v in sorted(vars(args).items()) if not k.startswith("_")}
-        for k in ("quiet", "no_progress", "resume", "threads", "device"):  # output unchanged
+        # the thread count leaves the output unchanged; the device may change its last bits
+        for k in ("quiet", "no_progress", "resume", "threads"):
             opts.pop(k, None)
         return run_key(opts, inputs)
 
