@@ -1,17 +1,17 @@
 """The homology head's vectors of every sequence of a clustering, computed a chunk of sequences at a
-time and held in memory or, when large, in a memory-mapped file.
+time and held in memory or, when large, in a file.
 
 In one piece the head's vectors of 10^5 sequences of 100 nt need about 20 GiB while they are
 computed (float64 means, the centred copy, the projection) and 5 GiB once done. Here each chunk of
 about :data:`CHUNK_RESIDUES` bases is computed, unit-normalised exactly as the engine would
-(``Embeddings.normalized``, row by row) and written into one float32 array: in memory up to
-:data:`IN_MEMORY_BYTES`, above that a ``.npy`` file in the run directory (or a temporary one) that
-is memory-mapped, so what stays resident is one chunk plus the pages the kernel chooses to keep.
-The pooled vectors of the prefilter are computed from the same chunks.
+(``Embeddings.normalized``, row by row) and stored in one float32 array: in memory up to
+:data:`IN_MEMORY_BYTES`, above that a ``.npy`` file in the run directory (or a temporary one),
+written through the file and read back a block at a time, so what stays resident is a chunk or
+two blocks, not the whole. The pooled vectors of the prefilter are computed from the same chunks.
 
-Every consumer takes blocks (views) or subsets (gathered copies) whose unit vectors are the stored
-rows, so the engine sees the same floats however the vectors were chunked or stored: chunked and
-whole runs give identical scores, edges and clusters.
+Every consumer takes blocks or subsets whose unit vectors are the stored rows, so the engine sees
+the same floats however the vectors were chunked or stored: chunked and whole runs give identical
+scores, edges and clusters.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class HeadVectors:
         progress: bool,
     ) -> "HeadVectors":
         n, total = len(offsets) - 1, int(offsets[-1])
-        temporary = None
+        temporary = path = fh = None
         if total * dim * 4 <= IN_MEMORY_BYTES:
             values = np.empty((total, dim), np.float32)
         else:
@@ -121,34 +121,40 @@ class HeadVectors:
                 directory = temporary = pathlib.Path(tempfile.mkdtemp(prefix="rnabert-cluster-"))
             directory = pathlib.Path(directory)
             directory.mkdir(parents=True, exist_ok=True)
-            values = np.lib.format.open_memmap(
-                directory / FILE_NAME, mode="w+", dtype=np.float32, shape=(total, dim)
-            )
+            path = directory / FILE_NAME
+            header = np.lib.format.open_memmap(path, "w+", np.float32, (total, dim)).offset
+            # chunks are written through the file, not a writable map: written pages are the
+            # kernel's to flush and drop, never part of this process's resident memory
+            fh = open(path, "r+b")
         pooled = np.empty((n, dim), np.float32)
-        chunks = list(_chunk_bounds(offsets, CHUNK_RESIDUES))
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=n, desc="head vectors", unit="seq", unit_scale=True)
         try:
-            for s, e in chunks:
+            for s, e in _chunk_bounds(offsets, CHUNK_RESIDUES):
                 vec = raw(s, e)
-                values[offsets[s] : offsets[e]] = vec.normalized()
+                unit = vec.normalized()
+                if fh is None:
+                    values[offsets[s] : offsets[e]] = unit
+                else:
+                    fh.seek(header + int(offsets[s]) * dim * 4)
+                    fh.write(np.ascontiguousarray(unit, np.float32).data)
                 pooled[s:e] = pooled_of(s, e, vec)
                 if bar is not None:
                     bar.update(e - s)
         except BaseException:
+            if fh is not None:
+                fh.close()
             if temporary is not None:
                 shutil.rmtree(temporary, ignore_errors=True)
             raise
         finally:
             if bar is not None:
                 bar.close()
-        if isinstance(values, np.memmap):  # written pages go to the file; reads map them again
-            path = values.filename
-            values.flush()
-            del values
+        if fh is not None:
+            fh.close()
             values = np.load(path, mmap_mode="r")
         return cls(values, offsets, pooled, names, sequences, temporary)
 
@@ -176,12 +182,22 @@ class HeadVectors:
         return isinstance(self.values, np.memmap)
 
     def block(self, s: int, e: int) -> Embeddings:
-        """Sequences s..e-1, a view of the stored rows (no copy)."""
+        """Sequences s..e-1: a view of the stored rows in memory; from a file, read into memory
+        (not mapped, so that blocks read one after another do not pile up in resident memory)."""
         lo, hi = int(self.offsets[s]), int(self.offsets[e])
-        return unit_embeddings(self.values[lo:hi], self.offsets[s : e + 1] - lo)
+        rows = self.values[lo:hi]
+        if self.on_disk:
+            rows = np.fromfile(
+                self.values.filename,
+                np.float32,
+                count=(hi - lo) * self.dim,
+                offset=self.values.offset + lo * self.dim * 4,
+            ).reshape(hi - lo, self.dim)
+        return unit_embeddings(rows, self.offsets[s : e + 1] - lo)
 
     def whole(self) -> Embeddings:
-        return self.block(0, len(self))
+        """All sequences: the stored rows (memory-mapped when in a file)."""
+        return unit_embeddings(self.values, self.offsets)
 
     def subset(self, indices: Sequence[int]) -> Embeddings:
         """The chosen sequences, in the order given (a gathered copy)."""
