@@ -263,18 +263,22 @@ def _cluster(
 def _head_vectors(seqs, hom, *, model, device, progress, out_dir) -> HeadVectors:
     """The head's vectors of the input: computed from its embeddings chunk by chunk, or read from
     a search database (checked to hold this model's and this head's vectors)."""
+    from ..alignment.api import _auto_progress
+
     run = None if out_dir is None else pathlib.Path(out_dir)
     db = _as_database(seqs)
     if db is not None:
         _check_database(db, hom, model, device)
-        hv = HeadVectors.from_database(db, directory=run, progress=bool(progress))
+        show = _auto_progress(progress, len(db) ** 2 // 2) and len(db) > 10_000
+        hv = HeadVectors.from_database(db, directory=run, progress=show)
         _check_names(hv.names)
         return hv
     if isinstance(seqs, (list, tuple)) and not seqs:
         seqs = Embeddings(np.zeros((0, hom.input_dim), np.float32), np.zeros(1, np.int64), [], [])
     emb = _embeddings(seqs, model=model, device=device, progress=progress, out_dir=out_dir)
     _check_names(emb.names)
-    return HeadVectors.compute(hom, emb, directory=run, progress=bool(progress) and len(emb) > 1e4)
+    show = _auto_progress(progress, len(emb) ** 2 // 2) and len(emb) > 10_000
+    return HeadVectors.compute(hom, emb, directory=run, progress=show)
 
 
 def _as_database(seqs):
