@@ -44,6 +44,7 @@ _LAZY = {
     "tokenize": "rnabert.seqs",
     "search": "rnabert.search",
     "Database": "rnabert.search",
+    "classify": "rnabert.classify",
 }
 
 # public submodules, imported on first use too

@@ -22,6 +22,7 @@ COMMANDS = (
     "db",
     "search",
     "cluster",
+    "classify",
     "bench",
     "train",
     "evaluate_alignment",
