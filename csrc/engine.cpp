@@ -11,6 +11,10 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
+
 #include "cpu_features.h"
 #include "dp_kernel.h"
 #include "engine_common.h"
@@ -32,21 +36,31 @@ constexpr int64_t kPad = 16;    // B^T rows padded to a multiple of the widest S
 
 void check_set(const SeqSet& s, const char* name) { check_layout(s, name); }
 
-// NaN or inf in a sequence that will be used would poison its scores silently: refuse it.
-void check_finite(const SeqSet& s, const std::vector<char>& used, const char* name) {
-  for (int64_t q = 0; q < s.n; ++q) {
+// NaN or inf in a sequence that will be used would poison its scores silently: refuse it. Sequences lo..hi-1.
+void check_finite_range(const SeqSet& s, int64_t lo, int64_t hi, const std::vector<char>& used, const char* name) {
+  for (int64_t q = lo; q < hi; ++q) {
     if (!used.empty() && !used[q]) continue;
     const float* v = s.values + s.offsets[q] * s.dim;
     const int64_t len = (s.offsets[q + 1] - s.offsets[q]) * s.dim;
-    float acc = 0.0f;
-    for (int64_t k = 0; k < len; ++k) acc += v[k] * 0.0f;  // NaN * 0 and inf * 0 are NaN
-    if (acc != acc) {
+    // NaN and inf are the floats whose exponent bits are all ones: an integer test, which the compiler
+    // vectorises (a float sum it may not reorder): a search scans millions of rows through here.
+    uint32_t bad = 0;
+    for (int64_t k = 0; k < len; ++k) {
+      uint32_t u;
+      std::memcpy(&u, v + k, 4);
+      bad |= (u & 0x7f800000u) == 0x7f800000u;
+    }
+    if (bad) {
       for (int64_t k = 0; k < len; ++k)
         if (!std::isfinite(v[k]))
           throw std::invalid_argument(std::string(name) + ": embeddings contain NaN or inf (sequence " +
                                       std::to_string(q) + ", row " + std::to_string(s.offsets[q] + k / s.dim) + ")");
     }
   }
+}
+
+void check_finite(const SeqSet& s, const std::vector<char>& used, const char* name) {
+  check_finite_range(s, 0, s.n, used, name);
 }
 
 // Which sequences of each side the pairs touch (empty vector: all).
@@ -56,11 +70,13 @@ std::vector<char> used_by(const int64_t* pairs, int64_t m, int64_t n, int side) 
   return used;
 }
 
-// B transposed and padded, per sequence: component k of base j of sequence s is
-// data[start[s] + k * ld[s] + j]. Built once per call (O(total_len * dim)), shared by all workers.
+// B transposed and padded, per sequence: component k of base j of sequence s (first <= s < first + start.size())
+// is data[start[s - first] + k * ld[s - first] + j]. Built once per call for a pair list (O(total_len * dim)),
+// or one tile of targets at a time for the all-vs-all; shared by all workers.
 struct Transposed {
   std::vector<float> data;
   std::vector<int64_t> start, ld;
+  int64_t first = 0;
 };
 
 uint32_t bf16_bits(float x) {  // round to nearest even (inputs are finite)
@@ -75,35 +91,65 @@ uint32_t bf16_pair(const float* v, int64_t k, int64_t dim) {
   return lo | (hi << 16);
 }
 
-Transposed transpose_set(const SeqSet& s, const std::vector<char>& used, bool bf16) {
+// dst[c * ld + j] = src[j * dim + c] for j < len, c < dim; 4 x 4 blocks go through SSE registers.
+void transpose_rows(const float* src, int64_t len, int64_t dim, float* dst, int64_t ld) {
+  int64_t j = 0;
+#if defined(__SSE2__)
+  const int64_t dim4 = dim / 4 * 4;
+  for (; j + 4 <= len; j += 4) {
+    const float* s0 = src + j * dim;
+    for (int64_t c = 0; c < dim4; c += 4) {
+      __m128 r0 = _mm_loadu_ps(s0 + c), r1 = _mm_loadu_ps(s0 + dim + c);
+      __m128 r2 = _mm_loadu_ps(s0 + 2 * dim + c), r3 = _mm_loadu_ps(s0 + 3 * dim + c);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(dst + c * ld + j, r0);
+      _mm_storeu_ps(dst + (c + 1) * ld + j, r1);
+      _mm_storeu_ps(dst + (c + 2) * ld + j, r2);
+      _mm_storeu_ps(dst + (c + 3) * ld + j, r3);
+    }
+    for (int64_t c = dim4; c < dim; ++c)
+      for (int64_t r = 0; r < 4; ++r) dst[c * ld + j + r] = src[(j + r) * dim + c];
+  }
+#endif
+  for (; j < len; ++j)
+    for (int64_t c = 0; c < dim; ++c) dst[c * ld + j] = src[j * dim + c];
+}
+
+// Sequences lo..hi-1 of s (those marked in used, when given) into t, reusing its buffers.
+void transpose_into(Transposed& t, const SeqSet& s, int64_t lo, int64_t hi, const std::vector<char>& used, bool bf16) {
   // Column-major per sequence, each column padded to kPad: fp32 has one row per dimension, bf16 one row per
   // pair of dimensions (two bf16 in a 32-bit word); padding stays zero.
   const int64_t rows = bf16 ? (s.dim + 1) / 2 : s.dim;
-  Transposed t;
-  t.start.resize(s.n);
-  t.ld.resize(s.n);
+  t.first = lo;
+  t.start.resize(hi - lo);
+  t.ld.resize(hi - lo);
   int64_t total = 0;
-  for (int64_t k = 0; k < s.n; ++k) {
+  for (int64_t k = lo; k < hi; ++k) {
     const int64_t len = s.offsets[k + 1] - s.offsets[k];
-    t.ld[k] = (len + kPad - 1) / kPad * kPad;
-    t.start[k] = total;
-    if (used.empty() || used[k]) total += t.ld[k] * rows;
+    t.ld[k - lo] = (len + kPad - 1) / kPad * kPad;
+    t.start[k - lo] = total;
+    if (used.empty() || used[k]) total += t.ld[k - lo] * rows;
   }
   t.data.assign(total, 0.0f);
-  for (int64_t k = 0; k < s.n; ++k) {
+  for (int64_t k = lo; k < hi; ++k) {
     if (!used.empty() && !used[k]) continue;
     const int64_t len = s.offsets[k + 1] - s.offsets[k];
+    const int64_t ld = t.ld[k - lo];
     const float* src = s.values + s.offsets[k] * s.dim;
-    float* dst = t.data.data() + t.start[k];
+    float* dst = t.data.data() + t.start[k - lo];
     if (bf16) {
       uint32_t* words = reinterpret_cast<uint32_t*>(dst);
       for (int64_t j = 0; j < len; ++j)
-        for (int64_t p = 0; p < rows; ++p) words[p * t.ld[k] + j] = bf16_pair(src + j * s.dim, p, s.dim);
+        for (int64_t p = 0; p < rows; ++p) words[p * ld + j] = bf16_pair(src + j * s.dim, p, s.dim);
     } else {
-      for (int64_t j = 0; j < len; ++j)
-        for (int64_t c = 0; c < rows; ++c) dst[c * t.ld[k] + j] = src[j * s.dim + c];
+      transpose_rows(src, len, s.dim, dst, ld);
     }
   }
+}
+
+Transposed transpose_set(const SeqSet& s, const std::vector<char>& used, bool bf16) {
+  Transposed t;
+  transpose_into(t, s, 0, s.n, used, bf16);
   return t;
 }
 
@@ -141,10 +187,14 @@ DpEnd dp_pair(const Problem& pr, int64_t qa, int64_t tb_, DpWork& w) {
   const SeqSet& a = *pr.a;
   const int L1 = (int)(a.offsets[qa + 1] - a.offsets[qa]);
   const int L2 = (int)(pr.b->offsets[tb_ + 1] - pr.b->offsets[tb_]);
-  EmbFill f{pr.strip,       pr.avals + a.offsets[qa] * pr.astride,
-            pr.kdim,        pr.bt->data.data() + pr.bt->start[tb_],
-            pr.bt->ld[tb_], pr.p.scale,
-            pr.p.bias,      pr.astride};
+  EmbFill f{pr.strip,
+            pr.avals + a.offsets[qa] * pr.astride,
+            pr.kdim,
+            pr.bt->data.data() + pr.bt->start[tb_ - pr.bt->first],
+            pr.bt->ld[tb_ - pr.bt->first],
+            pr.p.scale,
+            pr.p.bias,
+            pr.astride};
   return dp_run<kTrace>(L1, L2, pr.p.scoring, pr.level, &emb_fill, &f, f.ldb, w);
 }
 
@@ -152,8 +202,8 @@ float soft_pair(const Problem& pr, int64_t qa, int64_t tb_, DpWork& w) {
   const SeqSet& a = *pr.a;
   const int L1 = (int)(a.offsets[qa + 1] - a.offsets[qa]);
   const int L2 = (int)(pr.b->offsets[tb_ + 1] - pr.b->offsets[tb_]);
-  const int64_t ldb = pr.bt->ld[tb_];
-  const float* bt = pr.bt->data.data() + pr.bt->start[tb_];
+  const int64_t ldb = pr.bt->ld[tb_ - pr.bt->first];
+  const float* bt = pr.bt->data.data() + pr.bt->start[tb_ - pr.bt->first];
   const float* arows = pr.avals + a.offsets[qa] * pr.astride;
   const int64_t need = kStripRows * ldb + 5 * ldb;
   if ((int64_t)w.full.size() < need) w.full.resize(need);
@@ -308,12 +358,12 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
   const SeqSet& b = self ? a : *b_or_null;
   check_set(a, "emb");
   check_finite(a, {}, "emb");
-  if (!self) {
-    check_set(b, "targets");
-    check_finite(b, {}, "targets");
-  }
+  if (!self) check_set(b, "targets");
   if (output == AvaOutput::kTopK && top_k < 1) throw std::invalid_argument("top_k must be >= 1");
-  const Transposed bt = transpose_set(b, {}, p.bf16);
+  // Targets are checked and transposed one tile at a time into one reused buffer, while the tile is in
+  // cache: a copy of a whole database (a search's prefilter scans millions of short coarse rows with one
+  // query) cost more in page faults and memory traffic than the DP itself.
+  Transposed bt;
   const Problem pr = make_problem(a, b, bt, p, simd);
   const int64_t na = a.n, nb = b.n;
   // Self-pairs (i, i) are never aligned: a dense output's diagonal is NaN here, filled by the caller (the Python
@@ -324,8 +374,12 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
   // A tile's pairs run in chunks of about kChunkCells DP cells per worker; progress (which also checks for
   // interrupts) is called after each, so a chunk of short or long sequences alike takes a fraction of a second.
   constexpr double kChunkCells = 2.0e7;
-  // Tiles of the grid: kTile x kTile sequences, i.e. up to 65,536 pairs of scores in memory at a time.
+  // Tiles of the grid: kTile x kTile sequences, i.e. up to 65,536 pairs of scores in memory at a time. With
+  // fewer than kTile queries against targets (a search's query against a database), a tile of kTile targets
+  // holds too little work to pay for starting the workers: it widens to about kTile * kTile pairs, within
+  // kTileRows target rows (the transposed copy: 32 MB at width 128).
   constexpr int64_t kTile = 256;
+  constexpr int64_t kTileRows = 1 << 13;
   const int workers = resolve_threads(threads);
   std::vector<DpWork> work(workers);
   std::vector<int64_t> tile_pairs;
@@ -334,8 +388,15 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
   int64_t done = 0;
   for (int64_t q0 = 0; q0 < na; q0 += kTile) {
     const int64_t q1 = std::min(na, q0 + kTile);
-    for (int64_t t0 = self ? q0 : 0; t0 < nb; t0 += kTile) {
-      const int64_t t1 = std::min(nb, t0 + kTile);
+    const int64_t wide = self ? kTile : std::max(kTile, kTile * kTile / (q1 - q0));
+    for (int64_t t0 = self ? q0 : 0, t1; t0 < nb; t0 = t1) {
+      t1 = std::min(nb, t0 + wide);
+      if (t1 - t0 > kTile) {  // the last target whose rows fit, but at least kTile targets
+        const int64_t* o = b.offsets;
+        t1 = std::max(t0 + kTile, (int64_t)(std::upper_bound(o + t0 + kTile, o + t1 + 1, o[t0] + kTileRows) - o) - 1);
+      }
+      if (!self) check_finite_range(b, t0, t1, {}, "targets");
+      transpose_into(bt, b, t0, t1, {}, p.bf16);
       tile_pairs.clear();
       for (int64_t i = q0; i < q1; ++i)
         for (int64_t j = self ? std::max(t0, i + 1) : t0; j < t1; ++j) {

@@ -365,6 +365,29 @@ def test_all_vs_all_targets_and_tiles(rng):
     del seen
 
 
+@pytest.mark.parametrize("dim", [7, 16])  # SSE 4 x 4 transposition blocks and their remainders
+def test_all_vs_all_targets_in_many_tiles_score_as_pairs(rng, dim):
+    from rnabert import _core
+
+    # one query: tiles widen to ~8,192 target rows (several here); 300 queries: tiles of 256 targets
+    p = AlignParams(mode="local", bias=-0.3)
+    t = _random_emb(rng, list(rng.integers(1, 30, size=1200)), dim=dim)
+    for nq in (1, 300):
+        q = _random_emb(rng, list(rng.integers(1, 30, size=nq)), dim=dim)
+        dense = all_vs_all(q, p, targets=t, threads=2)
+        pairs = np.array([(i, j) for i in range(nq) for j in range(len(t))], dtype=np.int64)
+        np.testing.assert_array_equal(dense.ravel(), score_pairs(q, pairs, p, targets=t))
+        qi, tj, sc = all_vs_all(q, p, targets=t, output="topk", top_k=5)
+        order = np.lexsort((np.arange(len(t))[None, :].repeat(nq, 0), -dense), axis=1)[:, :5]
+        np.testing.assert_array_equal(tj.reshape(nq, 5), order)
+        np.testing.assert_array_equal(sc.reshape(nq, 5), np.take_along_axis(dense, order, 1))
+    # the engine checks each tile of targets itself: a NaN in the last one is refused
+    bad = t.values.copy()
+    bad[-1, 2] = np.nan
+    with pytest.raises(ValueError, match=f"targets.*NaN.*sequence {len(t) - 1}"):
+        _core.all_vs_all(q.values, q.offsets, p.as_dict(), bad, t.offsets)
+
+
 # -- margins (loss-augmented inference)
 # ------------------------------------------------------------------
 
