@@ -1,8 +1,10 @@
-"""Figures for "never lose the user's data or work": peak memory of a traceback all-vs-all through
-the CLI, time for the CLI to honour SIGINT with standard error redirected to a file, the cost of
-self-pairs in an all-vs-all, and the peak memory of embedding one long sequence.
+"""Figures for "never lose the user's data or work": peak memory of a traceback and of a
+score-only all-vs-all through the CLI, time for the CLI to honour SIGINT with standard error
+redirected to a file, the cost of self-pairs in an all-vs-all, and the peak memory of embedding
+many sequences and one long sequence.
 
-    python benchmarks/bench_safety.py [--n 400] [--long 50000] [--json out.json]
+    python benchmarks/bench_safety.py [--n 400] [--scores-n 3000] [--many 2000] [--long 50000]
+        [--skip NAME,...] [--json out.json]
 
 Every figure runs ``rnabert`` in a fresh subprocess; RNABERT_BENCH_ROOT=DIR measures another build
 (the before figures in RESULTS.md: an unpacked wheel of the commit before these changes).
@@ -67,7 +69,7 @@ def _embeddings(d, n, lo, hi):
 
     rng = np.random.default_rng(1)
     arrays = [rng.normal(size=(int(rng.integers(lo, hi + 1)), 120)) for _ in range(n)]
-    path = os.path.join(d, f"emb{n}.safetensors")
+    path = os.path.join(d, f"emb{n}_{lo}_{hi}.safetensors")
     Embeddings.from_arrays(arrays).save(path)
     return path
 
@@ -79,6 +81,41 @@ def traceback_memory(d, n) -> dict:
         CLI + ["align", "--embeddings", emb, "--traceback", "-q", "-o", out, "--device", "cpu"]
     )
     return {"pairs": n * (n - 1) // 2, "peak_rss_mb": round(mb), "seconds": round(s, 1)}
+
+
+def score_only_memory(d, n, lo=20, hi=40) -> dict:
+    """Peak memory of a score-only all-vs-all written as TSV (n (n - 1) / 2 rows; short sequences,
+    so that the pairs, not the DP, are what costs)."""
+    emb = _embeddings(d, n, lo, hi)
+    out = os.path.join(d, "scores.tsv")
+    mb, s = _peak_rss_mb(CLI + ["align", "--embeddings", emb, "-q", "-o", out, "--device", "cpu"])
+    rows = sum(1 for _ in open(out)) - 1
+    assert rows == n * (n - 1) // 2, rows  # checked before it counts
+    return {
+        "pairs": rows,
+        "output_mb": round(os.path.getsize(out) / 2**20),
+        "peak_rss_mb": round(mb),
+        "seconds": round(s, 1),
+    }
+
+
+def many_embed_memory(d, n, lo=80, hi=120) -> dict:
+    """Peak memory of `rnabert embed` of n sequences (shipped weights) into safetensors."""
+    fa = os.path.join(d, f"many{n}.fa")
+    _random_fasta(fa, n, lo, hi, seed=3)
+    out = os.path.join(d, f"many{n}.safetensors")
+    mb, s = _peak_rss_mb(CLI + ["embed", fa, "-o", out, "--no-progress", "--device", "cpu"])
+    from rnabert import Embeddings
+
+    emb = Embeddings.load(out)  # checked before it counts
+    assert len(emb) == n and emb.values.shape[1] == 120
+    return {
+        "sequences": n,
+        "bases": emb.total_len,
+        "output_mb": round(os.path.getsize(out) / 2**20),
+        "peak_rss_mb": round(mb),
+        "seconds": round(s, 1),
+    }
 
 
 def sigint_delay(d, n=1200, after=5.0) -> dict:
@@ -131,6 +168,10 @@ def long_embed_memory(d, length) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=400, help="sequences in the traceback all-vs-all")
+    ap.add_argument(
+        "--scores-n", type=int, default=3000, help="sequences in the score-only all-vs-all"
+    )
+    ap.add_argument("--many", type=int, default=2000, help="sequences of 80-120 nt to embed")
     ap.add_argument("--long", type=int, default=50_000, help="length of the long sequence")
     ap.add_argument("--skip", default="", help="comma-separated figures to skip")
     ap.add_argument("--json", default=None)
@@ -140,6 +181,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         for name, fn in (
             ("traceback_all_vs_all", lambda: traceback_memory(d, args.n)),
+            ("score_only_all_vs_all", lambda: score_only_memory(d, args.scores_n)),
+            ("many_embed", lambda: many_embed_memory(d, args.many)),
             ("sigint", lambda: sigint_delay(d)),
             ("self_pairs", lambda: self_pair_cost(d)),
             ("long_embed", lambda: long_embed_memory(d, args.long)),
