@@ -287,3 +287,27 @@ def test_composition_correction_shifts_each_querys_scores(db, records, model):
     assert len(common) >= len(db) // 2
     for q, t, bits in common:
         assert bits == pytest.approx(before[(q, t)] - shift_bits[names.index(q)], abs=1e-3)
+
+
+def test_prefilter_keeps_best_coarse_units_across_blocks(db, records, model, monkeypatch):
+    from rnabert.alignment import engine
+    from rnabert.embeddings import Embeddings
+    from rnabert.model.inference import embed_records
+    from rnabert.search import searching
+    from rnabert.search.database import coarse_vectors
+    from rnabert.seqs import SeqRecord
+
+    monkeypatch.setattr(searching, "_UNIT_BLOCK_ROWS", 300)  # several blocks of units
+    scoring = db.query_scoring(model)
+    ctx = searching._Context(db, scoring, model, ("+",), len(db), "cpu", 2, 2 << 30)
+    assert len(ctx.blocks) > 2
+    vec = scoring.vectors(embed_records(model, [SeqRecord(n, s) for n, s in records[:4]]))
+    got = ctx.prefilter(vec, 3)
+    # the reference: every coarse pair scored on its own, best first, ties to the earlier unit
+    cq = Embeddings(*coarse_vectors(vec, db.coarse_factor))
+    every = ctx.unit_block(np.arange(len(db)), coarse=True)
+    pairs = np.array([(i, j) for i in range(4) for j in range(len(db))], dtype=np.int64)
+    s = engine.score_pairs(cq, pairs, scoring.params, targets=every).reshape(4, len(db))
+    best = np.lexsort((np.tile(np.arange(len(db)), (4, 1)), -s), axis=1)[:, :3]
+    want = np.stack([np.repeat(np.arange(4), 3), best.ravel()], axis=1)
+    np.testing.assert_array_equal(got, want)
