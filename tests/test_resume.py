@@ -147,39 +147,47 @@ def test_safetensors_bytes_depend_only_on_content(tmp_path, rng):
 
 @pytest.fixture(scope="module")
 def embed_job(tmp_path_factory, tiny_weights):
-    """A FASTA slow enough to interrupt (about 100 chunks) and its uninterrupted outputs."""
+    """Inputs slow enough to interrupt (about 100 chunks: many short sequences; one long sequence
+    in 64-base windows, streamed 8 windows a chunk) and their uninterrupted outputs."""
     d = tmp_path_factory.mktemp("embed_job")
     rng = np.random.default_rng(5)
-    fa = _fasta(d / "many.fa", rng.integers(60, 140, size=400), seed=5)
-    argv = ["embed", fa, "--weights", tiny_weights, "--device", "cpu", "-q", "--chunk-bases", "400"]
-    whole = {}
-    for fmt, extra in (("safetensors", []), ("npz", ["--pooled"])):
-        path = str(d / f"whole.{fmt}")
-        assert main(argv + ["-o", path] + extra) == 0
-        whole[fmt] = (extra, open(path, "rb").read())
-    return CLI + argv, whole
+    inputs = {
+        "many": _fasta(d / "many.fa", rng.integers(60, 140, size=400), seed=5),
+        "long": _fasta(d / "long.fa", [40_000], seed=6),
+    }
+    jobs = {}
+    for name, fa in inputs.items():
+        argv = ["embed", fa, "--weights", tiny_weights, "--device", "cpu", "-q"]
+        argv += ["--chunk-bases", "400" if name == "many" else "512"]
+        for fmt, extra in (("safetensors", []), ("npz", ["--pooled"])):
+            path = str(d / f"whole_{name}.{fmt}")
+            assert main(argv + ["-o", path] + extra) == 0
+            jobs[name, fmt] = (CLI + argv + extra, open(path, "rb").read())
+    return jobs
 
 
-@pytest.mark.parametrize("fmt", ["safetensors", "npz"])
-def test_sigkilled_embed_resumes_to_identical_output(tmp_path, embed_job, fmt):
-    base, whole = embed_job
-    extra, want = whole[fmt]
-    out = str(tmp_path / f"out.{fmt}")
-    cmd = base + ["-o", out] + extra
-    _, rc, state, _ = _kill_after_chunks(cmd, out, env=ONE_THREAD)
+@pytest.mark.parametrize(
+    "job", [("many", "safetensors"), ("long", "safetensors"), ("long", "npz")], ids="-".join
+)
+def test_sigkilled_embed_resumes_to_identical_output(tmp_path, embed_job, job):
+    cmd, want = embed_job[job]
+    out = str(tmp_path / f"out.{job[1]}")
+    _, rc, state, _ = _kill_after_chunks(cmd + ["-o", out], out, env=ONE_THREAD)
     assert rc == -signal.SIGKILL
     assert 3 <= state["chunks"] < 90, state  # killed part-way
+    if job[0] == "long":  # inside the one sequence
+        assert 0 < state["info"].get("bases", state["info"]["rows"]) < 40_000
     assert os.path.getsize(out + ".partial") >= state["bytes"]
     done = subprocess.run(
-        cmd + ["--resume"], env=ONE_THREAD, capture_output=True, text=True, timeout=300
+        cmd + ["-o", out, "--resume"], env=ONE_THREAD, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
     assert open(out, "rb").read() == want
-    assert os.listdir(tmp_path) == [f"out.{fmt}"]
+    assert os.listdir(tmp_path) == [f"out.{job[1]}"]
 
 
 def test_sigint_stops_embed_within_a_second_keeping_finished_chunks(tmp_path, embed_job):
-    base, whole = embed_job
+    base, want = embed_job["many", "safetensors"]
     out = str(tmp_path / "out.safetensors")
     took, rc, state, err = _kill_after_chunks(
         base + ["-o", out], out, sig=signal.SIGINT, env=ONE_THREAD
@@ -188,7 +196,7 @@ def test_sigint_stops_embed_within_a_second_keeping_finished_chunks(tmp_path, em
     assert took < 1.5, f"SIGINT honoured after {took:.2f} s"
     assert state["chunks"] >= 3 and os.path.getsize(out + ".partial") >= state["bytes"]
     assert main(base[3:] + ["-o", out, "--resume"]) == 0
-    assert open(out, "rb").read() == whole["safetensors"][1]
+    assert open(out, "rb").read() == want
 
 
 def test_embed_resume_with_other_options_is_refused(tmp_path, weights, capsys):

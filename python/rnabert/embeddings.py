@@ -307,8 +307,8 @@ class EmbeddingsFileWriter:
         Continue ``PATH.partial`` after its last complete chunk; :attr:`chunks` says how many
         chunks of rows to skip.
 
-    Call :meth:`write` with the rows in order, :meth:`chunk_done` at chunk boundaries (which must
-    fall between sequences), then :meth:`finish`.
+    Call :meth:`write` with the rows in order, :meth:`chunk_done` at chunk boundaries (anywhere,
+    also inside a long sequence), then :meth:`finish`.
     """
 
     def __init__(
@@ -334,9 +334,11 @@ class EmbeddingsFileWriter:
         np.cumsum(self.lengths, out=self.offsets[1:])
         self.dim = int(dim)
         self.out = ResumableOutput(path, f"{key}/{self.format}/{int(pooled)}", resume=resume)
-        self.rows = self.out.info.get("rows", 0)  # vectors written (rows, or sequences pooled)
-        self._base = int(self.offsets[self.rows]) if pooled else self.rows  # bases consumed
-        self._sum = np.zeros(self.dim, dtype=np.float64)  # the unfinished sequence's sum
+        info = self.out.info
+        self.rows = info.get("rows", 0)  # vectors written (rows, or sequences pooled)
+        self._base = info.get("bases", self.rows)  # bases consumed
+        # pooled: the sum of the unfinished sequence's rows so far (exact through JSON)
+        self._sum = np.array(info.get("sum", np.zeros(self.dim)), dtype=np.float64)
         shape = (len(self.names) if pooled else int(self.offsets[-1]), self.dim)
         self._total = shape[0]
         if not self.out.resumed:
@@ -401,8 +403,11 @@ class EmbeddingsFileWriter:
         self._base = hi
 
     def chunk_done(self) -> None:
-        """The rows written so far are a complete chunk (they end with a sequence)."""
-        self.out.chunk_done(rows=self.rows)
+        """The rows written so far are a complete chunk (a resume continues after them)."""
+        if self.pooled:
+            self.out.chunk_done(rows=self.rows, bases=self._base, sum=self._sum.tolist())
+        else:
+            self.out.chunk_done(rows=self.rows)
 
     def finish(self) -> None:
         """Put the complete file in place (npz: zipped from the partial file)."""

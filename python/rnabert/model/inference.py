@@ -212,48 +212,110 @@ def embed_rows(
         yield np.concatenate(run)
 
 
-def _window_rows(
-    model, ids: np.ndarray, window: int, stride: int, group_bases: int, kw
-) -> Iterator:
-    """Rows of one sequence longer than a window, a group of windows at a time: bases before the
-    next group's first window are final (no later window covers them)."""
-    length = len(ids)
+def _window_plan(length: int, window: int, stride: int, group_bases: int):
+    """The windows of a sequence longer than a window, cut into groups of at most
+    ``group_bases`` bases (one window at least): (window starts, units), a unit being (first
+    window, end window, first base, end base). Each unit encodes every window its bases may come
+    from, the previous group's last one included, so a unit is the same computation whether or not
+    the ones before it ran in this process (a resumed run)."""
     starts = window_starts(length, window, stride)
-    choice = most_central_window(length, starts, window)  # 8 bytes a base, not 480
     group = max(1, group_bases // window)
-    held: dict = {}  # window -> its rows, while it can still give a base
-    done = 0
+    ends = starts + window
+    units = []
     for g0 in range(0, len(starts), group):
         g1 = min(len(starts), g0 + group)
-        pieces = [ids[s : s + window] for s in starts[g0:g1].tolist()]
-        held.update(zip(range(g0, g1), encode_ids(model, pieces, **kw)))
-        end = int(starts[g1]) if g1 < len(starts) else length
-        out = np.empty((end - done, model.config.hidden_size), dtype=np.float32)
-        take = choice[done:end]
-        for w in np.unique(take).tolist():
-            rows = np.nonzero(take == w)[0]
-            out[rows] = held[w][rows + done - int(starts[w])]
-        yield out
-        done = end
-        for w in [w for w in held if int(starts[w]) + window <= done]:
-            del held[w]
+        lo = 0 if g0 == 0 else int(starts[g0])  # bases before the next group's first window
+        hi = int(starts[g1]) if g1 < len(starts) else length  # are claimed by no later window
+        units.append((int(np.searchsorted(ends, lo, side="right")), g1, lo, hi))
+    return starts, units
 
 
-def chunk_records(lengths: Sequence[int], chunk_bases: int = DEFAULT_CHUNK_BASES) -> List[Tuple]:
-    """Consecutive records of at most ``chunk_bases`` bases each (at least one record): the unit
-    of streaming and of resuming. A pure function of the lengths, so a resumed run embeds the
-    same chunks, batched the same way, as an uninterrupted one."""
+def _unit_rows(model, ids, starts, choice, unit, window: int, kw) -> np.ndarray:
+    """The rows of one unit of :func:`_window_plan`: each base from its most central window."""
+    w_lo, w_hi, lo, hi = unit
+    encoded = encode_ids(model, [ids[s : s + window] for s in starts[w_lo:w_hi].tolist()], **kw)
+    out = np.empty((hi - lo, model.config.hidden_size), dtype=np.float32)
+    take = choice[lo:hi]
+    for w in np.unique(take).tolist():
+        rows = np.nonzero(take == w)[0]
+        out[rows] = encoded[w - w_lo][rows + lo - int(starts[w])]
+    return out
+
+
+def _window_rows(
+    model, ids: np.ndarray, window: int, stride: int, group_bases: int, kw
+) -> Iterator[np.ndarray]:
+    """Rows of one sequence longer than a window, a group of windows at a time."""
+    starts, units = _window_plan(len(ids), window, stride, group_bases)
+    choice = most_central_window(len(ids), starts, window)  # 8 bytes a base, not 480
+    for unit in units:
+        yield _unit_rows(model, ids, starts, choice, unit, window, kw)
+
+
+def plan_chunks(
+    lengths: Sequence[int], chunk_bases: int, window: int, stride: int
+) -> List[Tuple[int, int, int]]:
+    """The units of streaming and of resuming: (first record, end record, -1) for consecutive
+    records of at most ``chunk_bases`` bases together (one record at least), and (k, k + 1, u) for
+    the u-th group of windows of a record k longer than both a window and ``chunk_bases``. A pure
+    function of the lengths, so a resumed run embeds the same chunks, batched the same way, as an
+    uninterrupted one."""
     if chunk_bases < 1:
         raise ValueError(f"chunk_bases must be >= 1, got {chunk_bases}")
-    chunks, start, held = [], 0, 0
+    chunks: List[Tuple[int, int, int]] = []
+    start, held = 0, 0
     for k, length in enumerate(lengths):
+        if length > window and length > chunk_bases:
+            if k > start:
+                chunks.append((start, k, -1))
+            _, units = _window_plan(int(length), window, stride, chunk_bases)
+            chunks.extend((k, k + 1, u) for u in range(len(units)))
+            start, held = k + 1, 0
+            continue
         if k > start and held + length > chunk_bases:
-            chunks.append((start, k))
+            chunks.append((start, k, -1))
             start, held = k, 0
         held += length
     if start < len(lengths):
-        chunks.append((start, len(lengths)))
+        chunks.append((start, len(lengths), -1))
     return chunks
+
+
+def embed_chunk(
+    model: RnaBert,
+    records: Sequence[SeqRecord],
+    chunk: Tuple[int, int, int],
+    *,
+    window: int,
+    stride: int,
+    chunk_bases: int,
+    cache: dict,
+    batch_tokens: Optional[int] = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+) -> Iterator[np.ndarray]:
+    """The rows of one chunk of :func:`plan_chunks`, in blocks. ``cache`` (a dict kept between
+    calls) holds the tokens and window choice of the long record being streamed."""
+    a, b, unit = chunk
+    kw = dict(batch_tokens=batch_tokens, max_batch=max_batch)
+    if unit < 0:
+        yield from embed_rows(
+            model, records[a:b], window=window, stride=stride, group_bases=chunk_bases, **kw
+        )
+        return
+    if cache.get("record") != a:
+        ids = token_ids_of_clean(records[a].seq)
+        starts, units = _window_plan(len(ids), window, stride, chunk_bases)
+        cache.clear()
+        cache.update(record=a, ids=ids, starts=starts, units=units)
+        cache["choice"] = most_central_window(len(ids), starts, window)
+    c = cache
+    yield _unit_rows(model, c["ids"], c["starts"], c["choice"], c["units"][unit], window, kw)
+
+
+def _records_done(chunk: Tuple[int, int, int], cache: dict) -> int:
+    """Records a chunk completes (for the progress bar)."""
+    a, b, unit = chunk
+    return b - a if unit < 0 or unit == len(cache["units"]) - 1 else 0
 
 
 def embed_records(
@@ -335,15 +397,18 @@ def embed(
     offsets = np.zeros(len(records) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     values = np.empty((int(offsets[-1]), net.config.hidden_size), dtype=np.float32)
+    window, stride = _window_of(net, window, stride)
     kw = dict(batch_tokens=batch_tokens, max_batch=max_batch, window=window, stride=stride)
+    kw["chunk_bases"] = DEFAULT_CHUNK_BASES  # the file writer's default: the same batches
+    cache: dict = {}
     row = 0
     with _progress_bar(progress, len(records)) as bar:
-        for a, b in chunk_records(lengths.tolist()):
-            for block in embed_rows(net, records[a:b], group_bases=DEFAULT_CHUNK_BASES, **kw):
+        for chunk in plan_chunks(lengths.tolist(), DEFAULT_CHUNK_BASES, window, stride):
+            for block in embed_chunk(net, records, chunk, cache=cache, **kw):
                 values[row : row + len(block)] = block
                 row += len(block)
             if bar is not None:
-                bar.update(b - a)
+                bar.update(_records_done(chunk, cache))
     return Embeddings(values, offsets, [r.name for r in records], [r.seq for r in records])
 
 
@@ -397,18 +462,20 @@ def embed_to_file(
         resume=resume,
     )
     skipped = writer.chunks
-    chunks = chunk_records(lengths, chunk_bases)
+    window, stride = _window_of(net, window, stride)
+    chunks = plan_chunks(lengths, chunk_bases, window, stride)
     kw = dict(batch_tokens=batch_tokens, max_batch=max_batch, window=window, stride=stride)
+    kw["chunk_bases"] = chunk_bases
+    cache: dict = {}
+    first = chunks[skipped][0] if skipped < len(chunks) else len(records)
     try:
-        with _progress_bar(
-            progress, len(records), initial=chunks[skipped - 1][1] if skipped else 0
-        ) as bar:
-            for a, b in chunks[skipped:]:
-                for block in embed_rows(net, records[a:b], group_bases=chunk_bases, **kw):
+        with _progress_bar(progress, len(records), initial=first) as bar:
+            for chunk in chunks[skipped:]:
+                for block in embed_chunk(net, records, chunk, cache=cache, **kw):
                     writer.write(block)
                 writer.chunk_done()
                 if bar is not None:
-                    bar.update(b - a)
+                    bar.update(_records_done(chunk, cache))
         writer.finish()
     finally:
         writer.close()
