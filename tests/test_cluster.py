@@ -253,5 +253,8 @@ def test_database_of_another_head_or_model_is_refused(tmp_path, fixtures_dir):
     Database.build(tmp_path / "other", str(fa), model=str(other), head=SHIPPED, progress=False)
     with pytest.raises(DatabaseError, match="built with another model"):
         cluster(str(tmp_path / "other"))
+    Database.build(tmp_path / "seg", str(fa), segment=12, overlap=4, progress=False)
+    with pytest.raises(DatabaseError, match="overlapping segments"):
+        cluster(str(tmp_path / "seg"))
     with pytest.raises(ValueError, match="not an rnabert search database"):
         cluster(str(tmp_path))

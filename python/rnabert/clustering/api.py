@@ -12,6 +12,9 @@ joins two groups that no such pair links, so each connected component of that gr
 its own by exact average linkage (its pairs rescored): the same clusters as the dense path, at a
 cost of the component sizes squared. A component larger than ``component_max`` is split by Leiden
 on its edges instead (said in ``Clusters.info``).
+
+The head's vectors are computed a chunk at a time and, when large, kept in a file (``vectors``), so
+memory does not hold them whole; a search database brings its own stored vectors, used as they are.
 """
 
 from __future__ import annotations
@@ -317,10 +320,12 @@ def _check_database(db, hom, model, device) -> None:
             f"overlapping segments ({db.manifest['units']} units for {db.manifest['targets']} "
             "targets): clustering needs one unit per sequence; cluster the FASTA instead"
         )
-    from ..model.inference import resolve_model
-    from ..search.database import _torch_device
+    import torch
 
-    db.check_model(resolve_model(model, _torch_device(device)))
+    from ..backends import resolve_device
+    from ..model.inference import resolve_model
+
+    db.check_model(resolve_model(model, torch.device(resolve_device(device))))
 
 
 def _embeddings(seqs, *, model, device, progress, out_dir) -> Embeddings:
