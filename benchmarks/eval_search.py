@@ -15,6 +15,8 @@ the fraction of the exhaustive search's hits with E ≤ 0.01 that the prefiltere
 sequences embedded once, their vectors repeated), prefiltered and exhaustive, with blastn and
 nhmmer on the same targets. ``--genome-mb X``: a random X-Mb genome-like target with 10 example
 RNAs planted on both strands, built and searched end to end (time, peak memory, hits found).
+``--knn-sizes N ...``: the pooled-vector k-NN index, exact scan against HNSW, at each size (the
+measurement behind ``HNSW_ABOVE`` in ``rnabert.search.database``).
 """
 
 from __future__ import annotations
@@ -177,6 +179,8 @@ def speed(args, model, tmp):
         search(qfa, db, model=model, progress=False, **kw)
         out[name] = time.perf_counter() - t
         print(f"speed, {n} targets, {name}: {out[name]:.2f} s", flush=True)
+    if args.no_peers:
+        return out
     targets = [(f"t{k}_{i}", s) for k in range(reps) for i, s in enumerate(seqs)][:n]
     for name, run in (("blastn", peers.run_blastn), ("nhmmer", peers.run_nhmmer)):
         res = run([("query", query)], targets, threads=2)
@@ -231,6 +235,54 @@ def genome(args, model, tmp):
     return out
 
 
+def knn_index(args):
+    """Exact inner-product scan (faiss IndexFlatIP) against HNSW (IndexHNSWFlat, M 32, as
+    ``Database.build`` makes above ``HNSW_ABOVE`` units) for the pooled-vector k-NN: build time,
+    time per batch of 16 queries, and HNSW's recall of the exact 50 nearest at efSearch 16 (faiss's
+    default), 128 and 512. Vectors: random unit vectors in 128 dimensions (no cluster structure:
+    HNSW's hardest case); queries: perturbed members."""
+    import faiss
+
+    rng = np.random.default_rng(args.seed)
+    rows = []
+    for n in args.knn_sizes:
+        x = rng.standard_normal((n, 128)).astype(np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        q = x[rng.choice(n, 16, replace=False)] + 0.05 * rng.standard_normal((16, 128)).astype(
+            np.float32
+        )
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        row = {"n": n}
+        for name, make in (
+            ("flat", lambda: faiss.IndexFlatIP(128)),
+            ("hnsw", lambda: faiss.IndexHNSWFlat(128, 32, faiss.METRIC_INNER_PRODUCT)),
+        ):
+            t = time.perf_counter()
+            index = make()
+            index.add(x)
+            row[f"{name}_build_s"] = time.perf_counter() - t
+            for ef in (None,) if name == "flat" else (16, 128, 512):
+                tag = name if ef is None else f"{name}_ef{ef}"
+                if ef is not None:
+                    index.hnsw.efSearch = ef
+                index.search(q, 50)  # warm
+                t = time.perf_counter()
+                reps = 5
+                for _ in range(reps):
+                    _, found = index.search(q, 50)
+                row[f"{tag}_search_ms"] = (time.perf_counter() - t) / reps * 1e3
+                row[f"{tag}_found"] = found
+        exact = row.pop("flat_found")
+        for ef in (16, 128, 512):
+            approx = row.pop(f"hnsw_ef{ef}_found")
+            row[f"hnsw_ef{ef}_recall_at_50"] = float(
+                np.mean([len(set(a) & set(b)) / 50 for a, b in zip(exact, approx)])
+            )
+        print(f"knn index: {row}", flush=True)
+        rows.append(row)
+    return rows
+
+
 def _repeat_database(db: Database, dest: str, reps: int) -> None:
     """A database whose targets are ``reps`` renamed copies of ``db``'s (speed tests only)."""
     import pyarrow as pa
@@ -266,6 +318,7 @@ def main():
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--speed-targets", type=int, default=0)
     ap.add_argument("--genome-mb", type=float, default=0)
+    ap.add_argument("--knn-sizes", type=int, nargs="*", default=[])
     ap.add_argument("--skip-benchmark", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--seed", type=int, default=0)
@@ -283,6 +336,8 @@ def main():
             result["speed"] = speed(args, model, tmp)
         if args.genome_mb:
             result["genome"] = genome(args, model, tmp)
+        if args.knn_sizes:
+            result["knn_index"] = knn_index(args)
     print(f"total {time.time() - t0:.0f} s")
     if args.json:
         with open(args.json, "w") as fh:

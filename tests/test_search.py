@@ -311,3 +311,17 @@ def test_prefilter_keeps_best_coarse_units_across_blocks(db, records, model, mon
     best = np.lexsort((np.tile(np.arange(len(db)), (4, 1)), -s), axis=1)[:, :3]
     want = np.stack([np.repeat(np.arange(4), 3), best.ravel()], axis=1)
     np.testing.assert_array_equal(got, want)
+
+
+def test_knn_of_an_hnsw_index_equals_the_exact_scan(tmp_path, db, monkeypatch):
+    from rnabert.search import database
+
+    exact_s, exact_i = db.knn(db.pooled, 5)
+    copy = tmp_path / "hnsw.rnabert"
+    shutil.copytree(db.path, copy)
+    monkeypatch.setattr(database, "HNSW_ABOVE", 0)
+    database._write_index(copy / "index.faiss", np.asarray(db.pooled))
+    approx_s, approx_i = Database.open(copy).knn(db.pooled, 5)
+    assert (exact_i[:, 0] == np.arange(len(db))).all()  # each unit's nearest is itself
+    np.testing.assert_array_equal(approx_i, exact_i)  # efSearch >= the database: exact here
+    np.testing.assert_allclose(approx_s, exact_s, rtol=1e-5)
