@@ -164,6 +164,10 @@ def fit_head(
 
         bar = tqdm(total=epochs, unit="epoch", desc="train head", dynamic_ncols=True, delay=1.0)
     head.train()
+    # the layers are small: on more threads each step mostly waits at thread barriers (seconds
+    # become minutes when another process holds a core), as in the encoder's batches
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
         for _ in range(epochs):
             order = torch.randperm(n, generator=gen).numpy()
@@ -188,6 +192,7 @@ def fit_head(
             if bar is not None:
                 bar.update(1)
     finally:
+        torch.set_num_threads(threads)
         if bar is not None:
             bar.close()
     return head.eval()
