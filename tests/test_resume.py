@@ -425,6 +425,19 @@ def test_sigkilled_align_resumes_to_identical_output(tmp_path, align_job, run):
     assert sorted(os.listdir(tmp_path)) == ["out.out", "whole.out"]
 
 
+def test_sigint_stops_score_only_align_within_a_second_keeping_finished_chunks(tmp_path, align_job):
+    cmd = align_job["many"] + ["--chunk-pairs", "1"]
+    whole = str(tmp_path / "whole.tsv")
+    assert main(cmd[3:] + ["-o", whole]) == 0
+    out = str(tmp_path / "out.tsv")
+    took, rc, state, err = _kill_after_chunks(cmd + ["-o", out], out, sig=signal.SIGINT)
+    assert rc == 130 and "Traceback" not in err, err
+    assert took < 1.5, f"SIGINT honoured after {took:.2f} s"
+    assert 3 <= state["chunks"] < 239 and os.path.getsize(out + ".partial") >= state["bytes"]
+    assert main(cmd[3:] + ["-o", out, "--resume"]) == 0
+    assert open(out, "rb").read() == open(whole, "rb").read()
+
+
 # -- --resume is refused where it cannot work ----------------------------------------------------
 def test_resume_is_refused_where_it_cannot_work(tmp_path, rng, weights, capsys):
     path = _emb_file(tmp_path / "e.safetensors", rng, [5, 6, 7])
