@@ -325,3 +325,29 @@ def test_hit_alignment_is_the_searched_alignment(search_setup, tmp_path):
     ss = member_structure(family.aligned[record.name], family.ss_cons)
     search_hit_figure(drawn, tmp_path / "s.png", structure=ss)
     assert_picture(tmp_path / "s.png")
+
+
+# -- the cluster command -------------------------------------------------------------------------
+def test_cluster_plot_through_the_command_line(tmp_path, capsys):
+    pytest.importorskip("scipy")
+    from conftest import EXAMPLES
+    from rnabert.seqs import read_fasta
+
+    records = [(r.name, r.seq) for r in read_fasta(EXAMPLES / "rfam_examples.fa")][::3]
+    fasta = tmp_path / "x.fa"
+    fasta.write_text("".join(f">{n}\n{s}\n" for n, s in records))
+    png, out = tmp_path / "clusters.png", tmp_path / "clusters.tsv"
+    args = ["cluster", str(fasta), "-o", str(out), "--threads", "1", "-q"]
+    assert main([*args, "--plot", str(png)]) == 0
+    assert_picture(png, min_side=300)
+    rows = out.read_text().splitlines()[1:]
+    assert len(rows) == len(records)
+    page = tmp_path / "clusters.html"
+    assert main([*args, "--plot", str(page)]) == 0
+    assert_page(page, records[0][0])  # the dendrogram names its leaves
+    # a bad picture name is refused before any work, in one line
+    out.unlink()
+    capsys.readouterr()
+    assert main([*args, "--plot", str(tmp_path / "clusters.gif")]) == 2
+    assert not out.exists()
+    assert capsys.readouterr().err.count("\n") == 1

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Callable
 
-from .common import CliError, add_run_options
+from .common import CliError, add_plot_option, add_run_options, check_plot
 
 NAME = "cluster"
 HELP = (
@@ -115,6 +115,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar or summary on standard error"
     )
+    add_plot_option(p, "the clusters (sizes, bits to the representative; a dendrogram when small)")
 
     def run(args: argparse.Namespace) -> int:
         import os
@@ -150,6 +151,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             raise CliError("--format parquet writes a binary file: give -o PATH")
         if args.n_clusters is not None and args.method != "auto":
             raise CliError("--n-clusters selects spectral clustering: leave --method at auto")
+        check_plot(args.plot, [args.input, args.output, args.weights, args.head])
         t0 = time.perf_counter()
         try:
             result = cluster(
@@ -182,6 +184,8 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             raise
         elapsed = time.perf_counter() - t0
         result.write(args.output or sys.stdout, fmt or "tsv")
+        if args.plot:
+            _plot(result, args)
         if not args.quiet:
             singletons = int((np.bincount(result.labels) == 1).sum()) if len(result) else 0
             print(
@@ -193,3 +197,28 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         return 0
 
     return run
+
+
+def _plot(result, args) -> None:
+    """The cluster picture; for a small FASTA input also the dendrogram, whose pair bits cost one
+    more all-vs-all (a database's vectors are not re-aligned for a picture)."""
+    import os
+
+    from ..plot import cluster_figure
+    from ..plot.clusters import DENDROGRAM_MAX, significance_matrix
+
+    sim = None
+    if len(result) <= DENDROGRAM_MAX and not os.path.isdir(args.input):
+        from ..alignment import align_many
+
+        bits = align_many(
+            args.input,
+            score="bits",
+            model=args.weights,
+            head=args.head,
+            device=args.device,
+            threads=args.threads,
+            progress=False,
+        )
+        sim = significance_matrix(bits)
+    cluster_figure(result, args.plot, similarity=sim)
