@@ -491,7 +491,11 @@ def test_resumable_output_continues_after_its_last_complete_chunk(tmp_path):
     # without resume a stale partial output is replaced
     fresh = ResumableOutput(path, "k1")
     assert fresh.chunks == 0 and os.path.getsize(path + ".partial") == 0
+    assert not os.path.exists(path + ".partial.json")  # killed now, nothing claims to be done
     fresh.close()
+    again = ResumableOutput(path, "k1", resume=True)
+    assert again.chunks == 0 and not again.resumed
+    again.close()
 
 
 def test_score_only_all_vs_all_memory_is_bounded_by_a_chunk(tmp_path, rng):

@@ -145,6 +145,9 @@ class ResumableOutput:
                     "--resume to start again"
                 )
         self.file = None
+        if not self.resumed:  # a stale record must not describe the new partial output
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.state_path)
         if parts:
             if not self.resumed:
                 _remove(self.partial)
