@@ -139,7 +139,7 @@ def classify(
     model=None,
     device: str = "auto",
     reference=None,
-    k: int = 5,
+    k: Optional[int] = None,
     knn_weight: Optional[float] = None,
     threads: Optional[int] = None,
     strict: bool = False,
@@ -164,8 +164,9 @@ def classify(
         every reference sequence with the homology head, ``align_many(score="bits")``): the ``k``
         best hits vote, weighted by their bits. Needs the shipped encoder (the homology head is
         its own). Its labels must be classes of the head unless ``knn_weight`` is 1.
-    k : int
-        Neighbours that vote.
+    k : int, optional
+        Reference hits that vote. Default: the number the head records (chosen with its
+        combination weight by cross-validation: 3 for the shipped head), else 3.
     knn_weight : float in [0, 1], optional
         With a reference: probabilities = (1 − w) · head + w · votes. Default: the weight the
         head records (chosen by cross-validation when it was built), else 0.5; 1 uses the vote
@@ -211,6 +212,8 @@ def classify(
         )
         from ..alignment.api import align_many
 
+        if k is None:
+            k = int(cls_head.info.get("knn_k", 3)) if cls_head is not None else 3
         hits = align_many(
             emb,
             targets=ref,

@@ -72,7 +72,13 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         "(homology bits) and its best hits vote; mixed with the head by --knn-weight",
     )
     p.add_argument(
-        "-k", "--neighbours", type=int, default=5, metavar="K", help="hits that vote (--reference)"
+        "-k",
+        "--neighbours",
+        type=int,
+        default=None,
+        metavar="K",
+        help="hits that vote (--reference; default: the number the head records, 3 for the "
+        "shipped head)",
     )
     p.add_argument(
         "--knn-weight",
