@@ -351,3 +351,29 @@ def test_cluster_plot_through_the_command_line(tmp_path, capsys):
     assert main([*args, "--plot", str(tmp_path / "clusters.gif")]) == 2
     assert not out.exists()
     assert capsys.readouterr().err.count("\n") == 1
+
+
+# -- the align command ---------------------------------------------------------------------------
+def test_align_plot_draws_the_first_pair(tmp_path, capsys):
+    from conftest import EXAMPLES
+    from rnabert.seqs import read_fasta
+
+    records = [(r.name, r.seq) for r in read_fasta(EXAMPLES / "rfam_examples.fa")][:3]
+    fasta = tmp_path / "x.fa"
+    fasta.write_text("".join(f">{n}\n{s}\n" for n, s in records))
+    png, out = tmp_path / "first.png", tmp_path / "pairs.tsv"
+    args = ["align", str(fasta), "-o", str(out), "--threads", "1", "--no-progress"]
+    assert main([*args, "--plot", str(png)]) == 0
+    assert_picture(png)
+    assert "first pair drawn" in capsys.readouterr().err
+    # queries against targets: the first query against the first target, as the HTML names them
+    page = tmp_path / "first.html"
+    one = tmp_path / "one.fa"
+    one.write_text(f">{records[2][0]}\n{records[2][1]}\n")
+    assert main([*args[:2], str(one), *args[2:], "--plot", str(page)]) == 0
+    assert_page(page, records[0][0], records[2][0])
+    out.unlink()
+    capsys.readouterr()
+    assert main([*args, "--plot", str(tmp_path / "first.jpg")]) == 2  # refused before any work
+    assert not out.exists()
+    assert capsys.readouterr().err.count("\n") == 1

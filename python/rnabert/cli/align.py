@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Callable
 
-from .common import CliError, add_run_options
+from .common import CliError, add_plot_option, add_run_options, check_plot
 
 NAME = "align"
 HELP = (
@@ -146,6 +146,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="with -o: continue an interrupted run after its last complete chunk (kept in "
         "OUT.partial); the output is byte-identical to an uninterrupted run",
     )
+    add_plot_option(p, "the first pair's alignment (shaded by embedding similarity)")
 
     def run(args: argparse.Namespace) -> int:
         import os
@@ -217,6 +218,9 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         from ..outputs import check_output
 
         check_output(args.output, files + embs + [args.weights])  # before any work
+        if args.plot and "-" in files_given:
+            raise CliError("--plot reads the inputs again: give files, not standard input")
+        check_plot(args.plot, files + embs + [args.weights, args.output])
         files = [sys.stdin if f == "-" else f for f in files]
         if args.strict:  # read once, strictly: ambiguous bases fail here, before any work
             files = _strict_records(files)
@@ -281,6 +285,8 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
                 f"rnabert align: {n_pairs} pairs in {elapsed:.2f} s ({rate:,.0f} pairs/s)",
                 file=sys.stderr,
             )
+        if args.plot:
+            _plot_first_pair(sets, args, params)
         return 0
 
     def _write_chunks(make_chunks, args, inputs) -> int:
@@ -388,3 +394,34 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         )
 
     return run
+
+
+def _plot_first_pair(sets, args, params) -> None:
+    """--plot: the first pair (the first two sequences of an all-vs-all, or the first query and
+    target), aligned again on its own with the same options because results stream in chunks."""
+    from itertools import islice
+
+    from ..alignment.api import align
+    from ..embeddings import Embeddings
+    from ..model.inference import embed
+    from ..plot import alignment_figure
+    from ..seqs import records_from
+
+    def first(s, k):
+        if isinstance(s, Embeddings):
+            return s.subset(range(min(k, len(s))))
+        recs = list(islice(records_from(s), k))
+        return embed(recs, model=args.weights, device=args.device, progress=False)
+
+    if len(sets) == 2:
+        a, b = first(sets[0], 1), first(sets[1], 1)
+    else:
+        two = first(sets[0], 2)
+        if len(two) < 2:
+            print("rnabert align: one sequence, no pair to draw", file=sys.stderr)
+            return
+        a, b = two.subset([0]), two.subset([1])
+    aln = align(a, b, mode=args.mode, model=args.weights, device=args.device, **params)
+    alignment_figure(aln, args.plot, emb_a=a[0], emb_b=b[0])
+    if not args.quiet:
+        print(f"rnabert align: first pair drawn -> {args.plot}", file=sys.stderr)
