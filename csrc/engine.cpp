@@ -36,21 +36,25 @@ constexpr int64_t kPad = 16;    // B^T rows padded to a multiple of the widest S
 
 void check_set(const SeqSet& s, const char* name) { check_layout(s, name); }
 
+// NaN and inf are the floats whose exponent bits are all ones: an integer test, which the compiler vectorises
+// (a float sum it may not reorder): a search scans millions of rows through here.
+bool all_finite(const float* v, int64_t count) {
+  uint32_t bad = 0;
+  for (int64_t k = 0; k < count; ++k) {
+    uint32_t u;
+    std::memcpy(&u, v + k, 4);
+    bad |= (u & 0x7f800000u) == 0x7f800000u;
+  }
+  return bad == 0;
+}
+
 // NaN or inf in a sequence that will be used would poison its scores silently: refuse it. Sequences lo..hi-1.
 void check_finite_range(const SeqSet& s, int64_t lo, int64_t hi, const std::vector<char>& used, const char* name) {
   for (int64_t q = lo; q < hi; ++q) {
     if (!used.empty() && !used[q]) continue;
     const float* v = s.values + s.offsets[q] * s.dim;
     const int64_t len = (s.offsets[q + 1] - s.offsets[q]) * s.dim;
-    // NaN and inf are the floats whose exponent bits are all ones: an integer test, which the compiler
-    // vectorises (a float sum it may not reorder): a search scans millions of rows through here.
-    uint32_t bad = 0;
-    for (int64_t k = 0; k < len; ++k) {
-      uint32_t u;
-      std::memcpy(&u, v + k, 4);
-      bad |= (u & 0x7f800000u) == 0x7f800000u;
-    }
-    if (bad) {
+    if (!all_finite(v, len)) {
       for (int64_t k = 0; k < len; ++k)
         if (!std::isfinite(v[k]))
           throw std::invalid_argument(std::string(name) + ": embeddings contain NaN or inf (sequence " +
@@ -115,8 +119,9 @@ void transpose_rows(const float* src, int64_t len, int64_t dim, float* dst, int6
     for (int64_t c = 0; c < dim; ++c) dst[c * ld + j] = src[j * dim + c];
 }
 
-// Sequences lo..hi-1 of s (those marked in used, when given) into t, reusing its buffers.
-void transpose_into(Transposed& t, const SeqSet& s, int64_t lo, int64_t hi, const std::vector<char>& used, bool bf16) {
+// Sequences lo..hi-1 of s (those marked in used, when given) into t, reusing its buffers. Returns whether all
+// their values are finite, tested on each sequence's copy while it is in cache (one pass over the source).
+bool transpose_into(Transposed& t, const SeqSet& s, int64_t lo, int64_t hi, const std::vector<char>& used, bool bf16) {
   // Column-major per sequence, each column padded to kPad: fp32 has one row per dimension, bf16 one row per
   // pair of dimensions (two bf16 in a 32-bit word); padding stays zero.
   const int64_t rows = bf16 ? (s.dim + 1) / 2 : s.dim;
@@ -131,6 +136,7 @@ void transpose_into(Transposed& t, const SeqSet& s, int64_t lo, int64_t hi, cons
     if (used.empty() || used[k]) total += t.ld[k - lo] * rows;
   }
   t.data.assign(total, 0.0f);
+  bool finite = true;
   for (int64_t k = lo; k < hi; ++k) {
     if (!used.empty() && !used[k]) continue;
     const int64_t len = s.offsets[k + 1] - s.offsets[k];
@@ -141,10 +147,13 @@ void transpose_into(Transposed& t, const SeqSet& s, int64_t lo, int64_t hi, cons
       uint32_t* words = reinterpret_cast<uint32_t*>(dst);
       for (int64_t j = 0; j < len; ++j)
         for (int64_t p = 0; p < rows; ++p) words[p * ld + j] = bf16_pair(src + j * s.dim, p, s.dim);
+      finite = finite && all_finite(src, len * s.dim);
     } else {
       transpose_rows(src, len, s.dim, dst, ld);
+      finite = finite && all_finite(dst, rows * ld);  // the padding is zeros
     }
   }
+  return finite;
 }
 
 Transposed transpose_set(const SeqSet& s, const std::vector<char>& used, bool bf16) {
@@ -395,8 +404,9 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
         const int64_t* o = b.offsets;
         t1 = std::max(t0 + kTile, (int64_t)(std::upper_bound(o + t0 + kTile, o + t1 + 1, o[t0] + kTileRows) - o) - 1);
       }
-      if (!self) check_finite_range(b, t0, t1, {}, "targets");
-      transpose_into(bt, b, t0, t1, {}, p.bf16);
+      // targets are checked in their transposed copy (emb, checked above, when there is no second set); a tile
+      // with NaN or inf is checked again to name the row
+      if (!transpose_into(bt, b, t0, t1, {}, p.bf16) && !self) check_finite_range(b, t0, t1, {}, "targets");
       tile_pairs.clear();
       for (int64_t i = q0; i < q1; ++i)
         for (int64_t j = self ? std::max(t0, i + 1) : t0; j < t1; ++j) {

@@ -386,6 +386,8 @@ def test_all_vs_all_targets_in_many_tiles_score_as_pairs(rng, dim):
     bad[-1, 2] = np.nan
     with pytest.raises(ValueError, match=f"targets.*NaN.*sequence {len(t) - 1}"):
         _core.all_vs_all(q.values, q.offsets, p.as_dict(), bad, t.offsets)
+    with pytest.raises(ValueError, match=f"targets.*NaN.*sequence {len(t) - 1}"):
+        all_vs_all(q, p, targets=Embeddings(bad, t.offsets), output="topk", top_k=5)
 
 
 # -- margins (loss-augmented inference)
