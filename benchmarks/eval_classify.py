@@ -37,7 +37,9 @@ import torch
 import rnabert
 from rnabert.classify import ClassHead, combine, knn_vote, read_labelled_fasta
 from rnabert.classify.training import (
+    DEFAULT_GRID,
     accuracy,
+    default_grid,
     fit_head,
     macro_f1,
     per_class_f1,
@@ -131,11 +133,7 @@ def method_result(name, spec, data, labels, train, test, classes, fingerprint, a
     else:
         features = make_head(0).features(data)
         train_data, test_data = features[train], features[test]
-        grid = dict(GRID)
-        if features.shape[1] > 1000:
-            grid["hidden"] = (
-                GRID_WIDE_HIDDEN  # one hidden layer on 5,460 inputs costs minutes a fit
-            )
+        grid = default_grid(features.shape[1])  # as `rnabert classify train`
         best, cv, oof = select_by_cross_validation(
             make_head,
             train_data,
@@ -174,8 +172,7 @@ def confusion(truth, predicted, classes) -> np.ndarray:
     return out
 
 
-GRID = {"hidden": (0, 256), "l2": (1e-5, 1e-4, 1e-3)}
-GRID_WIDE_HIDDEN = (0, 64)
+GRID = DEFAULT_GRID  # wider than 1,000 inputs (k-mers): hidden 0 or 64 (default_grid)
 # name -> features: pooling of the shipped / random encoder's embeddings, k-mers 1..kmer
 METHODS = {
     "(a) shipped encoder, mean pool": {"encoder": "shipped", "pool": "mean", "kmer": 0},

@@ -245,8 +245,8 @@ def train(
     hidden: Optional[int] = None,
     l2: Optional[float] = None,
     grid: Optional[dict] = None,
-    folds: int = 5,
-    epochs: int = 100,
+    folds: int = 3,
+    epochs: int = 40,
     seed: int = 0,
     device: str = "auto",
     strict: bool = False,
@@ -270,7 +270,8 @@ def train(
     hidden, l2 : optional
         The classifier (0: logistic regression; else one hidden layer of that width) and its L2
         penalty. What is not given is chosen by stratified ``folds``-fold cross-validation over
-        ``grid`` (default hidden 0 or 256, l2 1e-5, 1e-4 or 1e-3) on these sequences only; the
+        ``grid`` (default hidden 0 or 256, or 0 or 64 above 1,000 inputs as with k-mers; l2 1e-5,
+        1e-4 or 1e-3) on these sequences only (the recipe of the shipped head); the
         head is then trained on all of them. Folds shrink to the smallest class's size; a class of
         one sequence leaves no cross-validation (defaults 0 and 1e-3).
     epochs, seed : int
@@ -284,7 +285,7 @@ def train(
     ClassHead
         Its ``info`` records the data, the cross-validation table and the choice.
     """
-    from .training import DEFAULT_GRID, fit_head, select_by_cross_validation
+    from .training import default_grid, fit_head, select_by_cross_validation
 
     if pool not in ("mean", "meanmax", "attention"):
         raise ValueError(f"pool must be 'mean', 'meanmax' or 'attention', got {pool!r}")
@@ -314,7 +315,7 @@ def train(
         "seed": str(seed),
     }
     if hidden is None or l2 is None:
-        grid = dict(DEFAULT_GRID if grid is None else grid)
+        grid = dict(default_grid(make_head(0).n_features) if grid is None else grid)
         if hidden is not None:
             grid["hidden"] = (hidden,)
         if l2 is not None:

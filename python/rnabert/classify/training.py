@@ -15,6 +15,7 @@ from .head import ClassHead
 
 __all__ = [
     "DEFAULT_GRID",
+    "default_grid",
     "stratified_split",
     "stratified_folds",
     "fit_head",
@@ -26,6 +27,16 @@ __all__ = [
 # hidden: 0 = logistic regression; l2: penalty on the weights (features are standardised)
 DEFAULT_GRID: Dict[str, Sequence] = {"hidden": (0, 256), "l2": (1e-5, 1e-4, 1e-3)}
 MIN_STEPS = 500
+# one hidden layer on thousands of inputs (k-mer frequencies) costs minutes a fit: a narrower one
+WIDE_INPUTS, WIDE_HIDDEN = 1000, (0, 64)
+
+
+def default_grid(n_features: int) -> Dict[str, Sequence]:
+    """The settings cross-validation tries for a head whose classifier reads ``n_features``."""
+    grid = dict(DEFAULT_GRID)
+    if n_features > WIDE_INPUTS:
+        grid["hidden"] = WIDE_HIDDEN
+    return grid
 
 
 def stratified_split(labels: Sequence[str], test_fraction: float, seed: int = 0):
@@ -98,7 +109,7 @@ def fit_head(
     labels: Sequence[str],
     *,
     l2: float = 1e-3,
-    epochs: int = 100,
+    epochs: int = 40,
     batch_size: int = 256,
     lr: float = 1e-2,
     seed: int = 0,
@@ -208,7 +219,7 @@ def select_by_cross_validation(
     labels: Sequence[str],
     grid: Optional[Dict[str, Iterable]] = None,
     *,
-    folds: int = 5,
+    folds: int = 3,
     seed: int = 0,
     fit_options: Optional[dict] = None,
     report=None,

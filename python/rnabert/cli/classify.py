@@ -116,7 +116,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         default=none,
         metavar="N",
         help="0: logistic regression; N: one hidden layer of N units (default: chosen by "
-        "cross-validation, 0 or 256)",
+        "cross-validation: 0 or 256; 0 or 64 with k-mers)",
     )
     t.add_argument(
         "--l2",
@@ -124,8 +124,8 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         default=none,
         help="L2 penalty (default: chosen by cross-validation among 1e-5, 1e-4, 1e-3)",
     )
-    t.add_argument("--folds", type=int, default=5, help="cross-validation folds")
-    t.add_argument("--epochs", type=int, default=100, help="training epochs")
+    t.add_argument("--folds", type=int, default=3, help="cross-validation folds")
+    t.add_argument("--epochs", type=int, default=40, help="training epochs")
     t.add_argument("--seed", type=int, default=0, help="seeds initialisation, folds, minibatches")
     add_run_options(p)
     p.add_argument(
