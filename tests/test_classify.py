@@ -262,6 +262,9 @@ def test_cli_train_then_classify_round_trip(tmp_path, capsys):
     rows = [line.split("\t") for line in out.read_text().splitlines()]
     assert rows[0] == ["name", "label", "probability", "au_rich", "gc_rich"]
     assert [r[1] for r in rows[1:]] == ["gc_rich"] * 3 + ["au_rich"] * 3
+    capsys.readouterr()
+    assert main(["classify", str(query_fa), "--head", str(head), "-o", "-", "-q"]) == 0
+    assert capsys.readouterr().out == out.read_text()  # "-": standard output
 
 
 def test_cli_bad_input_exits_2_with_one_line(tmp_path):

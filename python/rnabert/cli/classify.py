@@ -211,7 +211,7 @@ def _classify(args, path: str) -> int:
         strict=args.strict,
         progress=_progress(args),
     )
-    result.to_tsv(args.output or sys.stdout)
+    result.to_tsv(sys.stdout if args.output in (None, "-") else args.output)
     if args.plot:
         from ..plot import embedding_map
 
