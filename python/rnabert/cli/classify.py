@@ -152,6 +152,13 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         ):
             if not hasattr(args, name):
                 setattr(args, name, None)
+        if args.threads is not None:
+            if args.threads < 1:
+                raise CliError(f"--threads must be at least 1, got {args.threads}")
+            import torch
+
+            # the encoder's batches run on torch's threads; the engine takes its own argument
+            torch.set_num_threads(args.threads)
         # "train" is the subcommand, unless it is the one input and a file of that name exists
         first = args.inputs[0]
         training = first == "train" and (len(args.inputs) > 1 or not os.path.exists(first))
