@@ -84,7 +84,8 @@ def test_prefilter_path_finds_the_same_families(emb):
     pre = cluster(emb, prefilter=12)
     assert 0 < pre.info["candidate_pairs"] < len(emb) * (len(emb) - 1) // 2
     assert metrics.ari(dense.labels, pre.labels) == 1.0
-    from rnabert.clustering.prefilter import candidate_pairs, pooled_unit
+    from rnabert.clustering.prefilter import candidate_pairs
+    from rnabert.clustering.vectors import pooled_unit
 
     pairs = candidate_pairs(pooled_unit(emb), 3)
     assert (pairs[:, 0] < pairs[:, 1]).all() and len(np.unique(pairs, axis=0)) == len(pairs)

@@ -17,17 +17,10 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ..embeddings import Embeddings
+from .vectors import block_size
 
 QUERY_BLOCK = 256  # rows of the similarity computed at once: 256 × N float32
 PAIR_BLOCK_RESIDUES = 1 << 21  # bases per block of sequences scored against another: 1 GiB
-
-
-def pooled_unit(vectors: Embeddings) -> np.ndarray:
-    sums = np.add.reduceat(vectors.values.astype(np.float64), vectors.offsets[:-1], axis=0)
-    p = sums / vectors.lengths[:, None]
-    p /= np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
-    return p.astype(np.float32)
 
 
 def candidate_pairs(pooled: np.ndarray, k: int, progress: bool = False) -> np.ndarray:
@@ -70,7 +63,6 @@ def score_pairs_blocked(
     order given: the pairs are grouped by the blocks their two sequences fall in, and each group is
     scored by the engine on views of those two blocks."""
     from ..alignment.engine import score_pairs
-    from .vectors import block_size
 
     pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
     out = np.empty(len(pairs), np.float32)

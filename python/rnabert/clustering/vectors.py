@@ -31,6 +31,14 @@ IN_MEMORY_BYTES = 1 << 30  # vectors up to this size stay in memory; larger ones
 FILE_NAME = "head_vectors.npy"
 
 
+def pooled_unit(vectors: Embeddings) -> np.ndarray:
+    """Each sequence's mean vector, unit length: what the prefilter's k-NN compares."""
+    sums = np.add.reduceat(vectors.values.astype(np.float64), vectors.offsets[:-1], axis=0)
+    p = sums / vectors.lengths[:, None]
+    p /= np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
+    return p.astype(np.float32)
+
+
 class HeadVectors:
     """Unit vectors of n sequences (one ragged block: ``values`` float32 (total_len, dim), possibly
     a read-only memory map, and ``offsets`` int64 (n + 1,)), their pooled unit vectors (n, dim)
@@ -58,7 +66,6 @@ class HeadVectors:
         cls, head, emb: Embeddings, *, directory=None, progress: bool = False
     ) -> "HeadVectors":
         """The vectors of ``head`` (a ``HomologyHead``) for every sequence of ``emb``."""
-        from .prefilter import pooled_unit
 
         def raw(s: int, e: int) -> Embeddings:
             lo, hi = int(emb.offsets[s]), int(emb.offsets[e])
