@@ -3,6 +3,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -119,11 +120,13 @@ void transpose_rows(const float* src, int64_t len, int64_t dim, float* dst, int6
     for (int64_t c = 0; c < dim; ++c) dst[c * ld + j] = src[j * dim + c];
 }
 
-// Sequences lo..hi-1 of s (those marked in used, when given) into t, reusing its buffers. Returns whether all
-// their values are finite, tested on each sequence's copy while it is in cache (one pass over the source).
-bool transpose_into(Transposed& t, const SeqSet& s, int64_t lo, int64_t hi, const std::vector<char>& used, bool bf16) {
+// Sequences lo..hi-1 of s (those marked in used, when given) into t, reusing its buffers, by `workers` threads
+// (a tile's copy would otherwise be serial work beside the DP's parallel one). Returns whether all their values
+// are finite, tested on each sequence's copy while it is in cache (one pass over the source).
+bool transpose_into(Transposed& t, const SeqSet& s, int64_t lo, int64_t hi, const std::vector<char>& used, bool bf16,
+                    int workers = 1) {
   // Column-major per sequence, each column padded to kPad: fp32 has one row per dimension, bf16 one row per
-  // pair of dimensions (two bf16 in a 32-bit word); padding stays zero.
+  // pair of dimensions (two bf16 in a 32-bit word); padding is zero.
   const int64_t rows = bf16 ? (s.dim + 1) / 2 : s.dim;
   t.first = lo;
   t.start.resize(hi - lo);
@@ -135,25 +138,29 @@ bool transpose_into(Transposed& t, const SeqSet& s, int64_t lo, int64_t hi, cons
     t.start[k - lo] = total;
     if (used.empty() || used[k]) total += t.ld[k - lo] * rows;
   }
-  t.data.assign(total, 0.0f);
-  bool finite = true;
-  for (int64_t k = lo; k < hi; ++k) {
-    if (!used.empty() && !used[k]) continue;
+  t.data.resize(total);  // a reused buffer keeps old values: each sequence's padding is zeroed with its copy
+  std::atomic<bool> finite{true};
+  parallel_tasks(hi - lo, workers, [&](int64_t task, int) {
+    const int64_t k = lo + task;
+    if (!used.empty() && !used[k]) return;
     const int64_t len = s.offsets[k + 1] - s.offsets[k];
     const int64_t ld = t.ld[k - lo];
     const float* src = s.values + s.offsets[k] * s.dim;
     float* dst = t.data.data() + t.start[k - lo];
+    for (int64_t c = 0; c < rows; ++c) std::fill(dst + c * ld + len, dst + (c + 1) * ld, 0.0f);
+    bool ok;
     if (bf16) {
       uint32_t* words = reinterpret_cast<uint32_t*>(dst);
       for (int64_t j = 0; j < len; ++j)
         for (int64_t p = 0; p < rows; ++p) words[p * ld + j] = bf16_pair(src + j * s.dim, p, s.dim);
-      finite = finite && all_finite(src, len * s.dim);
+      ok = all_finite(src, len * s.dim);
     } else {
       transpose_rows(src, len, s.dim, dst, ld);
-      finite = finite && all_finite(dst, rows * ld);  // the padding is zeros
+      ok = all_finite(dst, rows * ld);
     }
-  }
-  return finite;
+    if (!ok) finite.store(false, std::memory_order_relaxed);
+  });
+  return finite.load();
 }
 
 Transposed transpose_set(const SeqSet& s, const std::vector<char>& used, bool bf16) {
@@ -406,7 +413,7 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
       }
       // targets are checked in their transposed copy (emb, checked above, when there is no second set); a tile
       // with NaN or inf is checked again to name the row
-      if (!transpose_into(bt, b, t0, t1, {}, p.bf16) && !self) check_finite_range(b, t0, t1, {}, "targets");
+      if (!transpose_into(bt, b, t0, t1, {}, p.bf16, workers) && !self) check_finite_range(b, t0, t1, {}, "targets");
       tile_pairs.clear();
       for (int64_t i = q0; i < q1; ++i)
         for (int64_t j = self ? std::max(t0, i + 1) : t0; j < t1; ++j) {
