@@ -289,7 +289,6 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path):
 
 def test_cli_plot_draws_the_map(tmp_path, toy_head):
     pytest.importorskip("matplotlib")
-    plot = pytest.importorskip("rnabert.plot")
     head = tmp_path / "h.safetensors"
     toy_head.save(head)
     fa = _write(tmp_path / "q.fa", _toy(np.random.default_rng(5), 4), labelled=False)
@@ -298,4 +297,8 @@ def test_cli_plot_draws_the_map(tmp_path, toy_head):
                  "--plot", str(png), "-q"]) == 0  # fmt: skip
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
-    plot.check_picture  # the helper's module is the one drawn with
+    # a picture name the drawing cannot write is refused before any work
+    out = tmp_path / "l2.tsv"
+    assert main(["classify", str(fa), "--head", str(head), "-o", str(out),
+                 "--plot", str(tmp_path / "map.bmp"), "-q"]) == 2  # fmt: skip
+    assert not out.exists()

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from typing import Callable
 
-from .common import CliError, add_run_options
+from .common import CliError, add_plot_option, add_run_options, check_plot
 
 NAME = "classify"
 HELP = (
@@ -88,13 +88,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="probability = (1-W) head + W vote (default: the weight the head records, else 0.5; "
         "1: the vote alone, with the reference's classes)",
     )
-    p.add_argument(
-        "--plot",
-        metavar="PATH",
-        default=none,
-        help="also draw a 2-D map of the pooled embeddings coloured by predicted label (.png, "
-        ".svg, .pdf, .html; needs rnabert[plot])",
-    )
+    add_plot_option(p, "a 2-D map of the pooled embeddings coloured by predicted label")
     t = p.add_argument_group("training (rnabert classify train)")
     t.add_argument(
         "--pool",
@@ -199,13 +193,7 @@ def _classify(args, path: str) -> int:
     _check_inputs(path, args.head, args.reference, args.weights)
     inputs = [path, args.head, args.reference, args.weights]
     check_output(args.output, inputs)
-    if args.plot:  # before any work: a bad suffix or a missing matplotlib costs nothing
-        try:
-            from ..plot import check_picture
-
-            check_picture(args.plot, inputs + [args.output])
-        except ImportError as exc:
-            raise CliError(f"--plot needs the plotting extra (pip install rnabert[plot]): {exc}")
+    check_plot(args.plot, inputs + [args.output])  # before any work
     result = classify(
         path,
         head=args.head,
