@@ -33,6 +33,25 @@ SHIPPED = pathlib.Path(__file__).resolve().parent.parent / "weights" / "homology
 _SCALARS = ("center", "mix", "scale", "bias", "gap_open", "gap_extend")
 
 
+def read_head_file(path, key: str, format: str, what: str, framework: str = "numpy"):
+    """(metadata, tensors) of a head stored as safetensors with its description as JSON under
+    ``key``; ValueError naming the file if it is damaged, is not ``what`` or has another format."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework=framework) as fh:
+            meta_text = (fh.metadata() or {}).get(key)
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except Exception as exc:  # safetensors raises several types for a damaged file
+        raise ValueError(f"{path}: not a readable {what} ({exc})") from None
+    if meta_text is None:
+        raise ValueError(f"{path}: no {key!r} metadata: not a {what} file")
+    meta = json.loads(meta_text)
+    if meta.get("format") != format:
+        raise ValueError(f"{path}: format {meta.get('format')!r}, expected {format!r}")
+    return meta, tensors
+
+
 @dataclass(frozen=True)
 class HomologyHead:
     """A trained homology head: projection, base channels, alignment parameters and null model."""
@@ -109,22 +128,8 @@ class HomologyHead:
 
     @classmethod
     def load(cls, path) -> "HomologyHead":
-        from safetensors import safe_open
-
         path = pathlib.Path(path)
-        try:
-            with safe_open(str(path), framework="numpy") as fh:
-                meta_text = (fh.metadata() or {}).get("rnabert_homology_head")
-                tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-        except Exception as exc:  # safetensors raises several types for a damaged file
-            raise ValueError(f"{path}: not a readable homology head ({exc})") from None
-        if meta_text is None:
-            raise ValueError(
-                f"{path}: no 'rnabert_homology_head' metadata: not a homology head file"
-            )
-        meta = json.loads(meta_text)
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+        meta, tensors = read_head_file(path, "rnabert_homology_head", FORMAT, "homology head")
         for name in ("proj", "base"):
             if name not in tensors:
                 raise ValueError(f"{path}: tensor {name!r} missing")

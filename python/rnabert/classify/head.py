@@ -267,7 +267,7 @@ class ClassHead(nn.Module):
     @classmethod
     def load(cls, path: Union[str, "os.PathLike[str]", None] = None) -> "ClassHead":
         """Read a head written by :meth:`save`; with no path, the head shipped with the package."""
-        from safetensors import safe_open
+        from ..alignment.heads import read_head_file
 
         if path is None:
             if not SHIPPED_HEAD.exists():
@@ -276,19 +276,9 @@ class ClassHead(nn.Module):
         label = os.fspath(path)
         if not os.path.exists(label):
             raise FileNotFoundError(f"{label}: no such file")
-        try:
-            with safe_open(label, framework="pt") as fh:
-                meta_text = (fh.metadata() or {}).get("rnabert_class_head")
-                tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-        except Exception as exc:  # safetensors raises several types for a damaged file
-            raise ValueError(f"{label}: not a readable safetensors file ({exc})") from None
-        if meta_text is None:
-            raise ValueError(
-                f"{label}: no 'rnabert_class_head' metadata: not a classification head"
-            )
-        meta = json.loads(meta_text)
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{label}: format {meta.get('format')!r}, expected {FORMAT!r}")
+        meta, tensors = read_head_file(
+            label, "rnabert_class_head", FORMAT, "classification head", framework="pt"
+        )
         try:
             head = cls(
                 meta["classes"],
