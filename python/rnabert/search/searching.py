@@ -21,8 +21,9 @@ minus strand):
 ``exhaustive=True`` skips the prefilter; by default (``None``) a database of at most
 ``AUTO_EXHAUSTIVE × candidates`` units is searched exhaustively: there the prefilter saves little
 (validation families, 3,134 targets: 11.2 vs 8.2 queries/s) and loses weak homologs (ROC1 0.920 vs
-0.960), while at 10^5 targets it is 7.7× faster. With a database of plain cosine vectors (a model
-without a homology head) there is no null model: hits carry the raw local score and no E-value.
+0.960), while at 10^5 targets it is 9–18× faster in most runs (benchmarks/RESULTS.md). With a
+database of plain cosine vectors (a model without a homology head) there is no null model: hits
+carry the raw local score and no E-value.
 """
 
 from __future__ import annotations
