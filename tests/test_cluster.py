@@ -206,6 +206,11 @@ def test_chunked_head_vectors_on_disk_give_identical_edges_and_clusters(emb, tmp
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    # a temporary file has no name from the start: a run killed by SIGKILL leaves nothing behind
+    unnamed = vectors.HeadVectors.compute(head, emb)
+    assert unnamed.on_disk and not any(scratch.iterdir())
+    np.testing.assert_array_equal(unnamed.values, whole.values)
+    unnamed.close()
     for before, kw in ((pre, {"prefilter": 12}), (comp, {"dense_max": 5, "block": 7}), (dense, {})):
         after = cluster(emb, **kw)
         assert after.info["vectors_on_disk"]

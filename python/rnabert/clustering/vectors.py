@@ -17,7 +17,6 @@ scores, edges and clusters.
 from __future__ import annotations
 
 import pathlib
-import shutil
 import tempfile
 from typing import Callable, List, Optional, Sequence
 
@@ -51,14 +50,14 @@ class HeadVectors:
         pooled: np.ndarray,
         names: List[str],
         sequences: Optional[List[str]],
-        temporary: Optional[pathlib.Path] = None,
+        file=None,
     ):
         self.values = values
         self.offsets = np.ascontiguousarray(offsets, np.int64)
         self.pooled = pooled
         self.names = names
         self.sequences = sequences
-        self._temporary = temporary
+        self._file = file  # the open file behind a memory-mapped ``values`` (it may have no name)
 
     # -- construction -----------------------------------------------------------------------------
     @classmethod
@@ -133,6 +132,12 @@ class HeadVectors:
             # chunks are written through the file, not a writable map: written pages are the
             # kernel's to flush and drop, never part of this process's resident memory
             fh = open(path, "r+b")
+            if temporary is not None:
+                # a temporary file loses its name at once: the open file lives as long as this
+                # process holds it, so a run killed by any signal (SIGKILL too) leaves nothing
+                path.unlink()
+                temporary.rmdir()
+                temporary = None
         pooled = np.empty((n, dim), np.float32)
         bar = None
         if progress:
@@ -154,23 +159,22 @@ class HeadVectors:
         except BaseException:
             if fh is not None:
                 fh.close()
-            if temporary is not None:
-                shutil.rmtree(temporary, ignore_errors=True)
             raise
         finally:
             if bar is not None:
                 bar.close()
         if fh is not None:
-            fh.close()
-            values = np.load(path, mmap_mode="r")
-        return cls(values, offsets, pooled, names, sequences, temporary)
+            fh.flush()
+            # mapped and read through the open file, which keeps an unnamed file alive
+            values = np.memmap(fh, np.float32, mode="r", offset=header, shape=(total, dim))
+        return cls(values, offsets, pooled, names, sequences, fh)
 
     def close(self) -> None:
-        """Drop the vectors; a temporary file is deleted."""
+        """Drop the vectors (an unnamed temporary file goes with its last handle)."""
         self.values = np.zeros((0, self.dim), np.float32)
-        if self._temporary is not None:
-            shutil.rmtree(self._temporary, ignore_errors=True)
-            self._temporary = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     # -- access -----------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -193,13 +197,10 @@ class HeadVectors:
         (not mapped, so that blocks read one after another do not pile up in resident memory)."""
         lo, hi = int(self.offsets[s]), int(self.offsets[e])
         rows = self.values[lo:hi]
-        if self.on_disk:
-            rows = np.fromfile(
-                self.values.filename,
-                np.float32,
-                count=(hi - lo) * self.dim,
-                offset=self.values.offset + lo * self.dim * 4,
-            ).reshape(hi - lo, self.dim)
+        if self._file is not None:
+            rows = np.empty((hi - lo, self.dim), np.float32)
+            self._file.seek(self.values.offset + lo * self.dim * 4)
+            self._file.readinto(memoryview(rows).cast("B"))
         return unit_embeddings(rows, self.offsets[s : e + 1] - lo)
 
     def whole(self) -> Embeddings:
