@@ -349,3 +349,21 @@ def test_sigkilled_align_resumes_to_identical_output(tmp_path, rng):
     subprocess.run(base + ["-o", str(out), "--resume"], check=True, timeout=300)
     assert out.read_bytes() == whole.read_bytes()
     assert not state.exists() and not (tmp_path / "out.tsv.partial").exists()
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path, weights):
+    """`rnabert align ... | head -1`: the closed pipe ends the run with SIGPIPE's status (141)
+    and nothing on standard error, not a BrokenPipeError traceback."""
+    import subprocess
+
+    from conftest import EXAMPLES
+
+    ex = str(EXAMPLES / "rfam_examples.fa")
+    argv = [sys.executable, "-m", "rnabert.cli", "align", ex, ex, "--traceback", "-q"]
+    argv += ["--chunk-pairs", "16", "--weights", weights, "--device", "cpu", "--threads", "1"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"name_a\t")
+    proc.stdout.close()  # the reader goes away after one line; 1,600 pairs remain to write
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
