@@ -194,6 +194,7 @@ def test_chunked_head_vectors_on_disk_give_identical_edges_and_clusters(emb, tmp
     monkeypatch.setattr(vectors, "CHUNK_RESIDUES", 300)  # a few sequences a chunk
     monkeypatch.setattr(vectors, "IN_MEMORY_BYTES", 0)  # always a memory-mapped file
     monkeypatch.setattr(prefilter, "PAIR_BLOCK_RESIDUES", 500)  # many blocks of pairs
+    monkeypatch.setattr(prefilter, "PAIRS_PER_STEP", 7)  # and several engine calls per block pair
     chunked = vectors.HeadVectors.compute(head, emb, directory=tmp_path)
     assert chunked.on_disk and (tmp_path / vectors.FILE_NAME).exists()
     np.testing.assert_array_equal(chunked.values, whole.values)

@@ -20,6 +20,7 @@ import numpy as np
 from .vectors import block_size
 
 QUERY_BLOCK = 256  # rows of the similarity computed at once: 256 × N float32
+PAIRS_PER_STEP = 1 << 16  # pairs per engine call within a block pair: progress and Ctrl-C steps
 PAIR_BLOCK_RESIDUES = 1 << 21  # bases per block of sequences scored against another: 1 GiB
 
 
@@ -88,11 +89,19 @@ def score_pairs_blocked(
                 query, query_at = vectors.block(qa * size, min(n, (qa + 1) * size)), qa
             local = pairs[idx] - np.array([qa * size, tb * size], np.int64)
             target = None if tb == qa else vectors.block(tb * size, min(n, (tb + 1) * size))
-            out[idx] = score_pairs(
-                query, local, params, targets=target, threads=threads, device=device
-            )
-            if bar is not None:
-                bar.update(len(idx))
+            # a group can hold millions of pairs: scored a step at a time, the bar moves and
+            # Ctrl-C is seen between steps (pair scores do not depend on their batch)
+            for c in range(0, len(idx), PAIRS_PER_STEP):
+                out[idx[c : c + PAIRS_PER_STEP]] = score_pairs(
+                    query,
+                    local[c : c + PAIRS_PER_STEP],
+                    params,
+                    targets=target,
+                    threads=threads,
+                    device=device,
+                )
+                if bar is not None:
+                    bar.update(len(idx[c : c + PAIRS_PER_STEP]))
     finally:
         if bar is not None:
             bar.close()
