@@ -11,9 +11,8 @@ import numpy as np
 
 from ..alignment import engine
 from ..alignment.alignment import Alignment
-from ..embeddings import Embeddings
 from .database import Database
-from .searching import Hit, reverse_complement
+from .searching import Hit, _Context, reverse_complement
 
 
 @dataclass
@@ -70,19 +69,17 @@ def hit_alignment(
     db.check_model(net)
     scoring = db.query_scoring(net, head)
     u = _unit_of(db, hit)
-    units = db.units
-    t0 = int(units.column("start")[u].as_py())
-    tseq = units.column("sequence")[u].as_py()
+    # the search's own view of the database: the unit's stored rows as it scores them
+    engine_device = resolve_device(device, engine=True)
+    ctx = _Context(db, scoring, net, (hit.strand,), 1, engine_device, threads, cache_bytes=0)
+    t0 = int(ctx.starts[u])
+    tseq = ctx.unit_seqs[u].as_py()
+    target = ctx.unit_block(np.array([u], np.int64))
+    rows = target.values
     piece = query if hit.strand == "+" else reverse_complement(query)
     vec = scoring.vectors(embed_records(net, [SeqRecord(hit.query, piece)]))
-    lengths = units.column("length").to_numpy().astype(np.int64)
-    start = int(lengths[:u].sum())
-    rows = np.asarray(db.vectors[start : start + len(tseq)], dtype=np.float32)
-    target = Embeddings(rows, np.array([0, len(tseq)], np.int64))
-    target._unit = target.values  # stored as unit rows, scored as the search scores them
-    kw = {"threads": threads, "device": resolve_device(device, engine=True)}
     pair = np.zeros((1, 2), np.int64)
-    score, offs, path = engine.align_pairs(vec, pair, scoring.params, targets=target, **kw)
+    score, offs, path = engine.align_pairs(vec, pair, scoring.params, targets=target, **ctx.kw)
     path = np.asarray(path[offs[0] : offs[1]], dtype=np.int64)
     aln = Alignment(
         float(score[0]),
