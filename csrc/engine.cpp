@@ -38,16 +38,8 @@ constexpr int64_t kPad = 16;    // B^T rows padded to a multiple of the widest S
 void check_set(const SeqSet& s, const char* name) { check_layout(s, name); }
 
 // NaN and inf are the floats whose exponent bits are all ones: an integer test, which the compiler vectorises
-// (a float sum it may not reorder): a search scans millions of rows through here.
-bool all_finite(const float* v, int64_t count) {
-  uint32_t bad = 0;
-  for (int64_t k = 0; k < count; ++k) {
-    uint32_t u;
-    std::memcpy(&u, v + k, 4);
-    bad |= (u & 0x7f800000u) == 0x7f800000u;
-  }
-  return bad == 0;
-}
+// (a float sum it may not reorder); the all-vs-all of few queries uses the SIMD level's own (finite_kernel).
+bool all_finite(const float* v, int64_t count) { return all_finite_scalar(v, count); }
 
 // NaN or inf in a sequence that will be used would poison its scores silently: refuse it. Sequences lo..hi-1.
 void check_finite_range(const SeqSet& s, int64_t lo, int64_t hi, const std::vector<char>& used, const char* name) {
@@ -307,6 +299,77 @@ void run_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m
   parallel_tasks(m, workers, [&](int64_t t, int worker) { fn(order[t], work[worker]); });
 }
 
+// Whether a pair's score is the same with its two sequences swapped: the recurrence treats rows and columns
+// alike except for semi-global alignment with only the query's end gaps free. Each cell then takes the same max
+// over the same sums (E and F trade places; a dot product's FMAs take the same operands in the same order), so the
+// swapped scores are bit-identical, not just close.
+bool swap_symmetric(const dp::Scoring& s) { return !(s.mode == dp::kSemiglobal && s.free_ends == dp::kFreeQuery); }
+
+// Asks the cache for sequence t's rows (a hint: no effect where the compiler has no prefetch).
+void prefetch_rows(const SeqSet& s, int64_t t) {
+#if defined(__GNUC__)
+  const char* p = reinterpret_cast<const char*>(s.values + s.offsets[t] * s.dim);
+  const char* end = reinterpret_cast<const char*>(s.values + s.offsets[t + 1] * s.dim);
+  for (; p < end; p += 64) __builtin_prefetch(p, 0, 3);
+#else
+  (void)s;
+  (void)t;
+#endif
+}
+
+// The all-vs-all of a few queries against many targets, with the roles swapped: each target is a DP's A side,
+// read in place from its rows (no transposed copy of the targets: a search's prefilter scans millions of short
+// coarse rows with one query, and copying them cost as much as the DP), and the queries, transposed once, are its
+// B side. Each worker checks a target for NaN and inf just before aligning it, while its rows are in cache.
+// Scores are those of the unswapped pairs (swap_symmetric); the collector's result does not depend on the order
+// pairs are added in.
+template <class Collect>
+void ava_targets_outer(const SeqSet& a, const SeqSet& b, const EngineParams& p, int simd, int workers, Collect& collect,
+                       const std::function<void(int64_t, int64_t)>& progress) {
+  const int64_t na = a.n, nb = b.n;
+  const Transposed qt = transpose_set(a, {}, false);
+  const Problem pr = make_problem(b, a, qt, p, simd);
+  const FiniteKernel finite = finite_kernel(pr.level);
+  std::vector<DpWork> work(workers);
+  const int64_t qrows = a.offsets[na] - a.offsets[0];
+  // chunks of about 2e7 DP cells per worker (as the tiles below), so that progress and interrupts are seen
+  constexpr double kChunkCells = 2.0e7;
+  std::vector<int64_t> order;
+  std::vector<float> scores;
+  int64_t done = 0;
+  for (int64_t t0 = 0, t1; t0 < nb; t0 = t1) {
+    double cells = 0;
+    for (t1 = t0; t1 < nb && (t1 == t0 || cells < kChunkCells * workers); ++t1)
+      cells += (double)(b.offsets[t1 + 1] - b.offsets[t1]) * (double)std::max<int64_t>(qrows, 1);
+    order.resize(t1 - t0);
+    std::iota(order.begin(), order.end(), t0);
+    // longest first, so the dynamic queue ends on short targets
+    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+      return b.offsets[x + 1] - b.offsets[x] > b.offsets[y + 1] - b.offsets[y];
+    });
+    scores.resize((t1 - t0) * na);
+    // a task is a run of kGroup targets, so that a worker knows its next target and fetches its rows from memory
+    // while it aligns the current one (the rows of a memory-mapped database lie in scattered 4-KB pages, which the
+    // hardware prefetcher does not follow)
+    constexpr int64_t kGroup = 16;
+    const int64_t n = t1 - t0;
+    parallel_tasks((n + kGroup - 1) / kGroup, workers, [&](int64_t task, int worker) {
+      const int64_t g1 = std::min(n, (task + 1) * kGroup);
+      for (int64_t g = task * kGroup; g < g1; ++g) {
+        const int64_t t = order[g];
+        const float* rows = b.values + b.offsets[t] * b.dim;
+        if (g + 1 < g1) prefetch_rows(b, order[g + 1]);
+        if (!finite(rows, (b.offsets[t + 1] - b.offsets[t]) * b.dim)) check_finite_range(b, t, t + 1, {}, "targets");
+        for (int64_t i = 0; i < na; ++i) scores[(t - t0) * na + i] = dp_pair<false>(pr, t, i, work[worker]).score;
+      }
+    });
+    for (int64_t i = 0; i < na; ++i)
+      for (int64_t t = t0; t < t1; ++t) collect.add(i, t, scores[(t - t0) * na + i]);
+    done += (t1 - t0) * na;
+    if (progress) progress(done, na * nb);
+  }
+}
+
 }  // namespace
 
 void score_pairs(const SeqSet& a, const SeqSet& b, const int64_t* pairs, int64_t m, const EngineParams& p, int threads,
@@ -382,6 +445,15 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
   Transposed bt;
   const Problem pr = make_problem(a, b, bt, p, simd);
   const int64_t na = a.n, nb = b.n;
+  constexpr int64_t kTile = 256;
+  const int workers = resolve_threads(threads);
+  AvaCollector<AvaResult, AvaOutput> collect(output, self, na, nb, top_k, min_score, dense_out);
+  // A few queries against targets: the targets are read in place as the DP's rows instead of being copied
+  // (bf16 would pack every target: not worth it there).
+  if (!self && score == AvaScore::kDp && !p.bf16 && na <= kTile && swap_symmetric(p.scoring)) {
+    ava_targets_outer(a, b, p, simd, workers, collect, progress);
+    return collect.finish();
+  }
   // Self-pairs (i, i) are never aligned: a dense output's diagonal is NaN here, filled by the caller (the Python
   // layer takes it from the self-score formula, or aligns those pairs only where the formula does not hold).
   const int64_t total_pairs = self ? na * (na - 1) / 2 : na * nb;
@@ -394,13 +466,10 @@ AvaResult all_vs_all(const SeqSet& a, const SeqSet* b_or_null, const EngineParam
   // fewer than kTile queries against targets (a search's query against a database), a tile of kTile targets
   // holds too little work to pay for starting the workers: it widens to about kTile * kTile pairs, within
   // kTileRows target rows (the transposed copy: 32 MB at width 128).
-  constexpr int64_t kTile = 256;
   constexpr int64_t kTileRows = 1 << 13;
-  const int workers = resolve_threads(threads);
   std::vector<DpWork> work(workers);
   std::vector<int64_t> tile_pairs;
   std::vector<float> tile_scores;
-  AvaCollector<AvaResult, AvaOutput> collect(output, self, na, nb, top_k, min_score, dense_out);
   int64_t done = 0;
   for (int64_t q0 = 0; q0 < na; q0 += kTile) {
     const int64_t q1 = std::min(na, q0 + kTile);

@@ -67,6 +67,26 @@ StripKernel strip_kernel(SimdLevel level) {
   return &sim_strip_scalar;
 }
 
+bool all_finite_scalar(const float* v, int64_t count) {
+  uint32_t bad = 0;
+  for (int64_t k = 0; k < count; ++k) {
+    uint32_t u;
+    std::memcpy(&u, v + k, 4);
+    bad |= (u & 0x7f800000u) == 0x7f800000u;
+  }
+  return bad == 0;
+}
+
+FiniteKernel finite_kernel(SimdLevel level) {
+#if defined(RNABERT_HAVE_X86_SIMD)
+  if (level == kAvx512) return &all_finite_avx512;
+  if (level == kAvx2) return &all_finite_avx2;
+#else
+  (void)level;
+#endif
+  return &all_finite_scalar;
+}
+
 SoftKernel soft_kernel(SimdLevel level) {
 #if defined(RNABERT_HAVE_X86_SIMD)
   if (level == kAvx512) return &soft_rows_avx512;

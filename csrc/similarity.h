@@ -41,7 +41,16 @@ void soft_rows_avx2(const float*, int, int, int64_t, float, float*, float*, doub
 void soft_rows_avx512(const float*, int, int, int64_t, float, float*, float*, double*);
 #endif
 
+// Whether count floats are all finite (no NaN or inf): an exponent test on the bits, 8 or 16 at a time.
+using FiniteKernel = bool (*)(const float* v, int64_t count);
+bool all_finite_scalar(const float* v, int64_t count);
+#if defined(RNABERT_HAVE_X86_SIMD)
+bool all_finite_avx2(const float* v, int64_t count);
+bool all_finite_avx512(const float* v, int64_t count);
+#endif
+
 StripKernel strip_kernel(SimdLevel level);
+FiniteKernel finite_kernel(SimdLevel level);
 SoftKernel soft_kernel(SimdLevel level);
 
 }  // namespace rnabert

@@ -119,6 +119,17 @@ void soft_rows_avx2(const float* s, int rows, int L2, int64_t ld, float shift, f
 
 DpEnd dp_strips_avx2(const StripDpArgs& a) { return dp_simd::dispatch<D256>(a); }
 
+bool all_finite_avx2(const float* v, int64_t count) {
+  const __m256i expo = _mm256_set1_epi32(0x7f800000);
+  __m256i bad = _mm256_setzero_si256();
+  int64_t k = 0;
+  for (; k + 8 <= count; k += 8) {
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + k));
+    bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(_mm256_and_si256(u, expo), expo));
+  }
+  return _mm256_testz_si256(bad, bad) && all_finite_scalar(v + k, count - k);
+}
+
 }  // namespace rnabert
 
 #endif  // RNABERT_HAVE_X86_SIMD

@@ -161,6 +161,17 @@ RNABERT_BF16_TARGET void sim_strip_avx512_bf16(const float* a_words, int64_t lda
   for (; j < ldb; j += 16) cols_bf16<1>(a, lda, rows, bt + j, ldb, npairs, scale, bias, out + j, ldo);
 }
 
+bool all_finite_avx512(const float* v, int64_t count) {
+  const __m512i expo = _mm512_set1_epi32(0x7f800000);
+  __mmask16 bad = 0;
+  int64_t k = 0;
+  for (; k + 16 <= count; k += 16) {
+    const __m512i u = _mm512_loadu_si512(v + k);
+    bad |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(u, expo), expo);
+  }
+  return bad == 0 && all_finite_scalar(v + k, count - k);
+}
+
 DpEnd dp_strips_avx512(const StripDpArgs& a) { return dp_simd::dispatch<D512>(a); }
 
 }  // namespace rnabert

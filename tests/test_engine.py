@@ -390,6 +390,33 @@ def test_all_vs_all_targets_in_many_tiles_score_as_pairs(rng, dim):
         all_vs_all(q, p, targets=Embeddings(bad, t.offsets), output="topk", top_k=5)
 
 
+@pytest.mark.parametrize("level", ["scalar", "avx2", "avx512"])
+@pytest.mark.parametrize(
+    "mode, free_ends", [("local", "both"), ("global", "both"), ("semiglobal", "both"),
+                        ("semiglobal", "query")]
+)  # fmt: skip
+def test_all_vs_all_few_queries_read_targets_in_place(rng, monkeypatch, level, mode, free_ends):
+    # a few queries against many targets take the engine's swapped path (targets as the DP's rows,
+    # read in place; not for semiglobal with free query ends, which is asymmetric): the scores must
+    # be the unswapped pairs' bit for bit, at every SIMD level, for lengths around the strip widths
+    monkeypatch.setenv("RNABERT_SIMD", level)
+    p = AlignParams(mode=mode, free_ends=free_ends, bias=-0.3 if mode == "local" else 0.0)
+    lengths = [1, 2, 7, 8, 9, 15, 16, 17, 25, 33, 64] + list(rng.integers(1, 40, size=120))
+    t = _related_emb(rng, lengths, dim=20)
+    q = _related_emb(rng, [1, 16, 25], dim=20)
+    dense = all_vs_all(q, p, targets=t, threads=2)
+    pairs = np.array([(i, j) for i in range(len(q)) for j in range(len(t))], dtype=np.int64)
+    np.testing.assert_array_equal(dense.ravel(), score_pairs(q, pairs, p, targets=t))
+    qi, tj, sc = all_vs_all(q, p, targets=t, output="topk", top_k=4, threads=2)
+    order = np.lexsort((np.arange(len(t))[None, :].repeat(len(q), 0), -dense), axis=1)[:, :4]
+    np.testing.assert_array_equal(tj.reshape(len(q), 4), order)
+    np.testing.assert_array_equal(sc.reshape(len(q), 4), np.take_along_axis(dense, order, 1))
+    bad = t.values.copy()
+    bad[t.offsets[70] + 3, 5] = np.inf  # a target in the middle, found by its own worker
+    with np.errstate(invalid="ignore"), pytest.raises(ValueError, match="NaN or inf.*sequence 70"):
+        all_vs_all(q, p, targets=Embeddings(bad, t.offsets), output="topk", top_k=4, threads=2)
+
+
 # -- margins (loss-augmented inference)
 # ------------------------------------------------------------------
 
