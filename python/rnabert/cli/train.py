@@ -119,6 +119,49 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         default=None,
         help="held-out family accessions (default: the list bundled with rnabert)",
     )
+    p.add_argument(
+        "--homology-weight",
+        type=float,
+        default=d.homology_weight,
+        metavar="W",
+        help="mixed schedule: also a homology batch every step (logistic loss on local-alignment "
+        "significance under the homology head, hard negatives mined in the batch), weighted W "
+        "(0: off)",
+    )
+    p.add_argument(
+        "--homology-families",
+        type=int,
+        default=d.homology_families,
+        metavar="N",
+        help="families per homology batch (two members and one dinucleotide shuffle each)",
+    )
+    p.add_argument(
+        "--homology-candidates",
+        type=int,
+        default=d.homology_candidates,
+        metavar="K",
+        help="each family's positive pair is the least identical of K member pairs drawn",
+    )
+    p.add_argument(
+        "--homology-hard",
+        type=int,
+        default=None,
+        metavar="K",
+        help="hardest in-batch negatives kept per homology batch (default: --homology-families)",
+    )
+    p.add_argument(
+        "--homology-random",
+        type=int,
+        default=None,
+        metavar="K",
+        help="random other negatives kept per homology batch (default: --homology-families)",
+    )
+    p.add_argument(
+        "--homology-head",
+        metavar="PATH",
+        default=None,
+        help="homology head whose scoring and null λ the loss uses (default: the shipped head)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def run(args: argparse.Namespace) -> int:

@@ -63,6 +63,14 @@ class TrainConfig:
     gap_extend: float = GAP_EXTEND
     threads: Optional[int] = None
     progress: bool = True
+    # > 0: (mixed schedule) also a homology batch every step, its logistic loss weighted by this
+    # (train/homology.py); 0: off
+    homology_weight: float = 0.0
+    homology_families: int = 16  # families per homology batch (2 members + 1 shuffle each)
+    homology_candidates: int = 1  # a family's positive pair: least identical of this many draws
+    homology_hard: Optional[int] = None  # hardest in-batch negatives kept (None: = families)
+    homology_random: Optional[int] = None  # random other negatives kept (None: = families)
+    homology_head: Optional[str] = None  # head whose scalars and null λ are used (None: shipped)
 
     def __post_init__(self):
         if self.schedule not in ("mixed", "sequential"):
@@ -73,6 +81,10 @@ class TrainConfig:
             self.steps = int(self.mlm_steps) + int(self.sal_steps)
         if self.steps < 1:
             raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.homology_weight < 0:
+            raise ValueError(f"homology_weight must be >= 0, got {self.homology_weight}")
+        if self.homology_weight > 0 and self.schedule != "mixed":
+            raise ValueError("homology training needs schedule='mixed'")
         if self.sal_pairs < 1 or self.batch_tokens < 1:
             raise ValueError("sal_pairs and batch_tokens must be positive")
 

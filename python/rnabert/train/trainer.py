@@ -1,5 +1,9 @@
 """The pre-training loop: MLM and SAL on Rfam seed families, resumable, logged, interrupt-safe.
 
+With ``homology_weight`` > 0 (mixed schedule) every step also takes a homology batch (.homology):
+the encoder is fine-tuned for homology detection jointly with SAL; the loss's learned offset is
+kept in ``state.pt``.
+
 A run directory holds ``model.safetensors`` (+ ``config.json``), ``state.pt`` (optimizer, step, data
 cursor, RNG states: tensors and plain Python values only, read back with ``weights_only=True``),
 ``metrics.jsonl`` (one JSON object per logged step), ``train_config.json`` and ``best/`` (the
@@ -34,6 +38,7 @@ from .mlm import batch_tensors, mlm_loss, pad_batch
 from .sal import sal_loss
 
 _STREAM_MASK = 4
+_STREAM_HOMOLOGY_NEG = 6
 STATE_FORMAT = "rnabert.train-state/1"
 
 
@@ -60,17 +65,22 @@ def phases_at(config: TrainConfig, step: int):
     return step < config.mlm_steps, step >= config.mlm_steps
 
 
-def _optimizer(model: RnaBert, config: TrainConfig) -> torch.optim.AdamW:
+# The homology loss's offset is one number in logit units: at the encoder's learning rate Adam
+# would move it by ~0.1 in a whole run.
+_OFFSET_LR_SCALE = 100.0
+
+
+def _optimizer(model: RnaBert, config: TrainConfig, offset=None) -> torch.optim.AdamW:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         (no_decay if p.dim() < 2 or "LayerNorm" in name else decay).append(p)
-    return torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": config.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=config.lr,
-    )
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    if offset is not None:
+        groups.append({"params": [offset], "weight_decay": 0.0, "lr_scale": _OFFSET_LR_SCALE})
+    return torch.optim.AdamW(groups, lr=config.lr)
 
 
 def _seed_everything(seed: int) -> None:
@@ -121,6 +131,7 @@ def save_checkpoint(
     cursor: Dict[str, Any],
     config: TrainConfig,
     ema_model: Optional[RnaBert] = None,
+    homology_offset: Optional[torch.Tensor] = None,
 ) -> None:
     """Write model.safetensors (and ema/model.safetensors) then state.pt, each atomically (a crash
     leaves the previous set)."""
@@ -133,6 +144,8 @@ def save_checkpoint(
         "rng": _rng_states(),
         "config": dataclasses.asdict(config),
     }
+    if homology_offset is not None:
+        state["homology_offset"] = homology_offset.detach().clone()
     if ema_model is not None:
         (run_dir / "ema").mkdir(exist_ok=True)
         _atomic_save_model(
@@ -219,6 +232,24 @@ def _sal_step(model, ts: data_mod.TrainingSet, step: int, config: TrainConfig, d
         fn_margin=config.fn_margin,
         gap_open=config.gap_open,
         gap_extend=config.gap_extend,
+        threads=config.threads,
+    )
+
+
+def _homology_step(model, sampler, head, offset, step, config, device, autocast):
+    from .homology import homology_loss
+
+    batch = sampler.batch(step)
+    hidden = encode_bucketed(model, batch.ids, config.batch_tokens, device, autocast)
+    n = config.homology_families
+    return homology_loss(
+        hidden,
+        batch,
+        head,
+        offset,
+        hard_negatives=n if config.homology_hard is None else config.homology_hard,
+        random_negatives=n if config.homology_random is None else config.homology_random,
+        rng=np.random.default_rng([config.seed, _STREAM_HOMOLOGY_NEG, step]),
         threads=config.threads,
     )
 
@@ -335,6 +366,12 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
             "warmup",
             "ema",
             "sal_below",
+            "homology_weight",
+            "homology_families",
+            "homology_candidates",
+            "homology_hard",
+            "homology_random",
+            "homology_head",
         ):
             if getattr(saved, key) != getattr(config, key):
                 raise ValueError(
@@ -354,7 +391,22 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
     if config.init and state is None:
         model.load_state_dict(load_model(config.init).state_dict())
     model.to(device).train()
-    opt = _optimizer(model, config)
+    homology = config.homology_weight > 0
+    offset = head = sampler = None
+    if homology:
+        from ..alignment.heads import load_homology_head
+        from .homology import HomologySampler, initial_offset
+
+        head = load_homology_head(config.homology_head)
+        sampler = HomologySampler(
+            ts.families,
+            config.seed,
+            config.homology_families,
+            forbidden=val_acc,
+            candidates=config.homology_candidates,
+        )
+        offset = torch.nn.Parameter(torch.tensor(initial_offset(head), device=device))
+    opt = _optimizer(model, config, offset)
     # The averaged weights are what validation sees and best/ keeps: single SAL checkpoints are
     # noisy
     # (the low-identity bins move by ±0.02 F between neighbouring checkpoints).
@@ -365,6 +417,9 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         if ema_model is not None:
             _load_weights_of_step(run_dir / "ema" / "model.safetensors", state["step"], ema_model)
         opt.load_state_dict(state["optimizer"])
+        if offset is not None:
+            with torch.no_grad():
+                offset.copy_(state["homology_offset"])
         cursor = {k: state[k] for k in cursor}
         _set_rng_states(state["rng"])
         _truncate_metrics(metrics_path, cursor["step"])
@@ -385,6 +440,9 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
         "mlm_steps": 0,
         "sal_loss": 0.0,
         "sal_steps": 0,
+        "hom_loss": 0.0,
+        "hom_acc": 0.0,
+        "hom_steps": 0,
     }
 
     from tqdm.auto import tqdm
@@ -438,7 +496,7 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
                 do_mlm, do_sal = phases_at(config, step)
                 lr = lr_at(config, step)
                 for group in opt.param_groups:
-                    group["lr"] = lr
+                    group["lr"] = lr * group.get("lr_scale", 1.0)
                 opt.zero_grad(set_to_none=True)
                 if do_mlm:
                     seqs = ts.mlm_batch(cursor["epoch"], cursor["batch_index"], step)
@@ -461,6 +519,14 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
                     ).backward()
                     acc["sal_loss"] += float(res.per_pair.mean())
                     acc["sal_steps"] += 1
+                if homology:
+                    hres = _homology_step(
+                        model, sampler, head, offset, step, config, device, autocast
+                    )
+                    (hres.loss * config.homology_weight).backward()
+                    acc["hom_loss"] += float(hres.loss.detach())
+                    acc["hom_acc"] += hres.accuracy
+                    acc["hom_steps"] += 1
                 if config.clip:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
                 opt.step()
@@ -491,6 +557,11 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
                         "val_f": evaluate_now() if is_eval else None,
                         "elapsed": round(time.perf_counter() - t_start, 3),
                     }
+                    if homology:
+                        k = max(1, acc["hom_steps"])
+                        entry["homology_loss"] = acc["hom_loss"] / k
+                        entry["homology_acc"] = acc["hom_acc"] / k
+                        entry["homology_offset"] = float(offset.detach())
                     write(entry)
                     bar.set_postfix(
                         {
@@ -504,10 +575,10 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
                         }
                     )
                     acc = dict.fromkeys(acc, 0)
-                    acc["mlm_loss"] = acc["sal_loss"] = 0.0
+                    acc["mlm_loss"] = acc["sal_loss"] = acc["hom_loss"] = acc["hom_acc"] = 0.0
                 bar.update(1)
                 if config.checkpoint_every and done % config.checkpoint_every == 0 and done != end:
-                    save_checkpoint(run_dir, model, opt, cursor, config, ema_model)
+                    save_checkpoint(run_dir, model, opt, cursor, config, ema_model, offset)
                 if flag.set:
                     interrupted = True
                     break
@@ -517,7 +588,7 @@ def _train(config: TrainConfig) -> Dict[str, Any]:
     # Reached after the last step or a first Ctrl-C: the model and optimizer only change inside
     # opt.step(), which the flag never splits, so they match the cursor. A second Ctrl-C or an error
     # skips this and leaves the last periodic checkpoint.
-    save_checkpoint(run_dir, model, opt, cursor, config, ema_model)
+    save_checkpoint(run_dir, model, opt, cursor, config, ema_model, offset)
     if interrupted:
         print(
             f"checkpoint written at step {cursor['step']} in {run_dir} (continue with --resume)",
