@@ -223,28 +223,93 @@ def test_cosine_database_reports_raw_scores_without_evalues(tmp_path, records, m
     assert hits[0].target == records[0][0] and np.isnan(hits[0].evalue)
 
 
-def test_interrupted_search_resumes_identically(tmp_path, records, db, model, monkeypatch):
+@pytest.mark.parametrize("fmt", ["tsv", "json", "parquet"])
+def test_interrupted_search_resumes_identically(tmp_path, records, db, model, monkeypatch, fmt):
     from rnabert.search import searching as search_module
 
-    whole = tmp_path / "whole.tsv"
-    search(records, db, model=model, output=whole, batch_queries=4, progress=False)
-    out = tmp_path / "part.tsv"
-    original = search_module._Writer.write
-    calls = {"n": 0}
+    kw = dict(model=model, batch_queries=4, progress=False)
+    whole, whole_sto = tmp_path / f"whole.{fmt}", tmp_path / "whole.sto"
+    search(records, db, output=whole, alignments=whole_sto, **kw)
+    out, sto = tmp_path / f"part.{fmt}", tmp_path / "part.sto"
+    original = search_module._Outputs.write
 
-    def dies_after_two_batches(self, hits, done):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            self.fh.write("half a line")  # a batch cut short mid-write
+    def dies_in_the_third_batch(self, k, *args):
+        if k == 2:  # its alignments written and recorded, its hits cut short mid-write
+            hits, self.hits = self.hits, None
+            original(self, k, *args)
+            self.hits = hits
+            if hits.file is not None:
+                hits.file.write(b"half a line")
+            else:
+                open(hits.part_path(k) + ".tmp", "wb").write(b"PAR1 half a part")
             raise KeyboardInterrupt
-        return original(self, hits, done)
+        return original(self, k, *args)
 
-    monkeypatch.setattr(search_module._Writer, "write", dies_after_two_batches)
+    monkeypatch.setattr(search_module._Outputs, "write", dies_in_the_third_batch)
     with pytest.raises(KeyboardInterrupt):
-        search(records, db, model=model, output=out, batch_queries=4, progress=False)
-    monkeypatch.setattr(search_module._Writer, "write", original)
-    search(records, db, model=model, output=out, batch_queries=4, resume=True, progress=False)
-    assert out.read_text() == whole.read_text()
+        search(records, db, output=out, alignments=sto, **kw)
+    assert not out.exists() and not sto.exists()  # nothing under the final names
+    monkeypatch.setattr(search_module._Outputs, "write", original)
+    # another search's partial files are refused, not continued
+    with pytest.raises(ValueError, match="other inputs or options"):
+        search(records, db, output=out, alignments=sto, resume=True, **{**kw, "max_hits": 3})
+    resumed = search(records, db, output=out, alignments=sto, resume=True, **kw)
+    assert {h.query for h in resumed} == {n for n, _ in records[8:]}  # only the last batch ran
+    assert out.read_bytes() == whole.read_bytes() and sto.read_bytes() == whole_sto.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [whole.name, whole_sto.name, out.name, sto.name]
+    )
+
+
+def _kill_after_batches(cmd, out, batches):
+    """Start the command line ``cmd``; SIGKILL it once OUT.partial.json records ``batches``
+    complete batches."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "rnabert.cli", *cmd], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if json.loads(open(f"{out}.partial.json").read())["chunks"] >= batches:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    assert proc.poll() is None, "the search finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert not os.path.exists(out)
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "parquet"])
+def test_search_killed_and_resumed_from_the_command_line_is_byte_identical(
+    tmp_path, records, db, fmt, capsys
+):
+    # 24 queries in batches of 2: the run is killed (SIGKILL) after 2 of its 12 batches
+    queries = _fasta(tmp_path / "q.fa", [(f"{n}#{k}", s) for k in range(2) for n, s in records])
+    common = [str(queries), str(db.path), "--no-progress", "--batch-queries", "2", "--threads", "1"]
+    whole, part = tmp_path / f"whole.{fmt}", tmp_path / f"part.{fmt}"
+    assert main(["search", *common, "-o", str(whole), "--alignments", str(tmp_path / "w.sto")]) == 0
+    cmd = ["search", *common, "-o", str(part), "--alignments", str(tmp_path / "p.sto")]
+    _kill_after_batches(cmd, part, batches=2)
+    capsys.readouterr()
+    assert main([*cmd, "--resume"]) == 0
+    assert "resuming" in capsys.readouterr().err
+    assert part.read_bytes() == whole.read_bytes()
+    assert (tmp_path / "p.sto").read_bytes() == (tmp_path / "w.sto").read_bytes()
+    # refusals come in one line, before any work
+    assert main(["search", *common, "-o", str(queries)]) == 2
+    assert "is the input" in capsys.readouterr().err
+    assert main(["search", *common, "-o", str(part), "--alignments", str(part)]) == 2
+    err = capsys.readouterr().err
+    assert "both go to" in err and len(err.strip().splitlines()) == 1
 
 
 def test_command_line_build_info_search(tmp_path, records, capsys):

@@ -58,7 +58,20 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="cosine databases only (no E-values): the least raw local score reported",
     )
     p.add_argument("--threads", type=int, default=None, help="engine threads (default: all)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted search")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted search after its last complete batch of queries (kept in "
+        "OUT.partial, and OUT.sto.partial with --alignments); every file ends byte-identical to an "
+        "uninterrupted run's",
+    )
+    p.add_argument(
+        "--batch-queries",
+        type=int,
+        default=16,
+        metavar="N",
+        help="queries searched and written per batch: the resume step",
+    )
     p.add_argument(
         "--alignments",
         metavar="OUT.sto",
@@ -91,6 +104,10 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
 
         if not os.path.exists(args.queries):
             raise CliError(f"queries file not found: {args.queries}")
+        if args.output == "-":
+            raise CliError("search writes a hits file: give -o PATH (standard output is not one)")
+        if args.batch_queries < 1:
+            raise CliError(f"--batch-queries must be >= 1, got {args.batch_queries}")
         check_plot(args.plot, [args.queries, args.output])
         if args.plot is not None and args.plot_hits < 1:
             raise CliError(f"--plot-hits must be at least 1, got {args.plot_hits}")
@@ -102,8 +119,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             except ImportError:
                 raise CliError("--fold needs ViennaRNA's Python module: pip install ViennaRNA")
         from ..search import Database
+        from ..search.searching import check_outputs, input_files
 
         db = Database.open(args.database)
+        check_outputs(args.output, args.alignments, input_files(args.queries, db))  # before work
+        if args.resume:
+            _say_resume(args.output)
         if db.scoring.null is None:
             print(
                 f"rnabert search: note: {args.database} scores with the plain cosine of a model "
@@ -126,6 +147,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             format=args.format,
             resume=args.resume,
             alignments=args.alignments,
+            batch_queries=args.batch_queries,
             composition=args.composition,
             threads=args.threads,
             device=args.device,
@@ -136,6 +158,21 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         if args.plot is not None:
             _plot(args, db, model, hits)
         return 0
+
+    def _say_resume(output) -> None:
+        import json
+
+        try:
+            with open(output + ".partial.json") as fh:
+                done = int(json.load(fh)["chunks"])
+        except (OSError, ValueError, KeyError, TypeError):
+            done = None
+        if done is None:
+            print(f"rnabert search: no interrupted search to resume for {output}: starting",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print(f"rnabert search: resuming {output} after {done} complete batch(es) of queries",
+                  file=sys.stderr)  # fmt: skip
 
     def _plot(args, db, model, hits) -> None:
         from ..plot import search_hit_figure

@@ -28,6 +28,7 @@ carry the raw local score and no E-value.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pathlib
@@ -38,6 +39,7 @@ import numpy as np
 
 from ..alignment import engine
 from ..embeddings import Embeddings
+from ..outputs import run_key
 from .database import Database, coarse_vectors
 
 COLUMNS = (
@@ -129,16 +131,22 @@ def search(
     candidates : units per query (and strand) that pass the prefilter.
     max_hits : most hits reported per query, best first.
     min_score : for a cosine database (no E-values): the least raw score reported.
-    output, format : write hits as they are found to ``output`` ("tsv" with a header line, "json"
-        lines, or "parquet"; default from the suffix, else tsv).
+    output, format : write hits to ``output`` ("tsv" with a header line, "json" lines, or
+        "parquet"; default from the suffix, else tsv), batch by batch of queries as they are
+        searched, into ``output.partial`` (see :class:`rnabert.outputs.ResumableOutput`), renamed
+        onto ``output`` when the search completes. The output may not be an input.
     cache_bytes : the database's vectors are held in memory as fp32 while they fit in this many
         bytes (default 2 GiB), else read from the memory map batch by batch.
     alignments : path, optional
         Also write each query's hits as a query-anchored Stockholm alignment (one block per
         query: the query, then each hit's bases at the query positions it aligns to, named
-        target/tstart-tend; bases the target inserts between query positions are not shown).
-    resume : continue an interrupted search into ``output`` (tsv or json) after its last complete
-        batch of queries; the result is identical to an uninterrupted run.
+        target/tstart-tend; bases the target inserts between query positions are not shown),
+        batch by batch as ``output`` is.
+    resume : continue an interrupted search into ``output`` (every format) and ``alignments``
+        after their last complete batch of queries: the files are byte-identical to an
+        uninterrupted run's. Refused (ValueError) when the partial files were written by a run
+        with other queries, database or options, or do not agree with each other.
+    batch_queries : queries searched (and written) per batch: the resume step.
 
     Returns
     -------
@@ -159,10 +167,11 @@ def search(
         raise ValueError(f"max_evalue must be > 0, got {max_evalue!r}")
     candidates = validate.positive_int("candidates", candidates)
     max_hits = validate.positive_int("max_hits", max_hits)
+    batch_queries = validate.positive_int("batch_queries", batch_queries)
     fmt = _format_of(output, format)
-    if resume and fmt == "parquet":
-        raise ValueError("resume works with tsv and json output, not parquet")
     db = db if isinstance(db, Database) else Database.open(db)
+    inputs = input_files(queries, db)
+    check_outputs(output, alignments, inputs)  # before any work
     net = resolve_model(model, _torch_device(device))
     db.check_model(net)
     scoring = db.query_scoring(model, head)
@@ -181,39 +190,46 @@ def search(
         and getattr(scoring.head, "composition_reference", None) is not None
     )
 
-    writer = _Writer(output, fmt, resume) if output is not None else None
+    # what the files depend on: a resumed search must be the same search
+    options = {
+        "queries_sha256": _records_sha256(records),
+        "max_evalue": max_evalue,
+        "exhaustive": exhaustive,
+        "strand": strand,
+        "candidates": candidates,
+        "max_hits": max_hits,
+        "min_score": min_score,
+        "format": fmt,
+        "alignments": alignments is not None,
+        "composition": ctx.composition,
+        "scoring": scoring.to_dict(),
+        "batch_queries": batch_queries,
+        "device": device,
+    }
+    outputs = _Outputs(output, fmt, alignments, run_key(options, inputs), resume)
     if alignments is not None:
-        if resume:
-            raise ValueError("alignments cannot be resumed: run without resume")
         ctx.rows = {}
-        sto = open(alignments, "w")
-    start = writer.queries_done if writer is not None else 0
+    start = outputs.chunks * batch_queries
     bar = None
     if progress or (progress is None and len(records) > 20):
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(records), initial=start, unit="query", desc="search")
+        bar = tqdm(total=len(records), initial=min(start, len(records)), unit="query",
+                   desc="search")  # fmt: skip
     hits: List[Hit] = []
     try:
         for b in range(start, len(records), batch_queries):
             batch = records[b : b + batch_queries]
             found = ctx.search_batch(batch, exhaustive, candidates, max_evalue, min_score, max_hits)
             hits.extend(found)
-            if writer is not None:
-                writer.write(found, b + len(batch))
-            if alignments is not None:
-                _write_stockholm(sto, batch, found, ctx.rows)
+            outputs.write(b // batch_queries, batch, found, ctx.rows, b + len(batch))
             if bar is not None:
                 bar.update(len(batch))
+        outputs.finish()
     finally:
         if bar is not None:
             bar.close()
-        if writer is not None:
-            writer.close()
-        if alignments is not None:
-            sto.close()
-    if writer is not None:
-        writer.finish()
+        outputs.close()
     return hits
 
 
@@ -418,7 +434,9 @@ class _Context:
         return out
 
 
-def _write_stockholm(fh, records, hits: List[Hit], rows) -> None:
+def _stockholm_text(records, hits: List[Hit], rows) -> str:
+    """One Stockholm block per query of the batch (its hits' rows are taken from ``rows``)."""
+    fh = io.StringIO()
     by_query = {}
     for h in hits:
         by_query.setdefault(h.query, []).append(h)
@@ -432,7 +450,7 @@ def _write_stockholm(fh, records, hits: List[Hit], rows) -> None:
         for n, h in zip(names[1:], mine):
             fh.write(f"{n:<{width}}{rows.pop(id(h))}\n")
         fh.write("//\n")
-    fh.flush()
+    return fh.getvalue()
 
 
 def _blocks(offsets: np.ndarray, rows: int):
@@ -484,73 +502,116 @@ def format_row(h: Hit) -> str:
     return "\t".join([*vals[:2], f"{h.bits:.1f}", ev, *(str(v) for v in vals[4:])])
 
 
-class _Writer:
-    """Hits written batch by batch; a side file records how many queries are complete and the
-    output's size then, so a resumed search truncates a half-written batch and goes on."""
+def check_outputs(output, alignments, inputs) -> None:
+    """Raise ValueError (one line) if the hits file or the alignments file cannot be written, is
+    an input, or both name one file: called before any work."""
+    from ..outputs import check_output, same_file
 
-    def __init__(self, output, fmt: str, resume: bool):
-        self.path = pathlib.Path(os.fspath(output))
+    for path in (output, alignments):
+        if path is not None:
+            check_output(path, inputs)
+    if output is not None and alignments is not None and same_file(output, alignments):
+        raise ValueError(f"the hits and the alignments would both go to {os.fspath(output)}")
+
+
+def input_files(queries, db: Database) -> list:
+    """The files a search reads: the queries' file (when given by path) and the database's."""
+    files = [os.fspath(queries)] if isinstance(queries, (str, os.PathLike)) else []
+    return files + sorted(str(p) for p in db.path.iterdir() if p.is_file())
+
+
+def _records_sha256(records) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for r in records:
+        h.update(f"{r.name}\t{r.seq}\n".encode())
+    return h.hexdigest()
+
+
+class _Outputs:
+    """The search's files, written batch by batch of queries through
+    :class:`~rnabert.outputs.ResumableOutput`: the hits (tsv and json lines continued in one
+    partial file, Parquet one part per batch joined at the end) and the Stockholm alignments.
+
+    Each batch's alignments are recorded complete before its hits, so that after an interruption
+    the alignments are at most one batch ahead of the hits; a resumed search goes on after the
+    hits' last complete batch and does not write again the batch the alignments already hold
+    (batches are deterministic: those are the same bytes). Without a hits file the alignments
+    set the pace."""
+
+    def __init__(self, output, fmt: str, alignments, key: str, resume: bool):
+        from ..outputs import ResumableOutput
+
         self.fmt = fmt
-        self.state = self.path.with_name(self.path.name + ".progress")
-        self.queries_done = 0
-        if fmt == "parquet":
-            self.pq = None
+        self.hits = self.sto = None
+        if output is not None:
+            self.hits = ResumableOutput(output, key, resume=resume, parts=fmt == "parquet")
+        if alignments is not None:
+            # a hits file started again starts its alignments again too
+            again = resume and (self.hits is None or self.hits.resumed)
+            self.sto = ResumableOutput(alignments, key, resume=again)
+        lead = self.hits if self.hits is not None else self.sto
+        self.chunks = lead.chunks if lead is not None else 0
+        if self.hits is not None and self.sto is not None:
+            if not self.chunks <= self.sto.chunks <= self.chunks + 1:
+                self.close()
+                raise ValueError(
+                    f"{self.sto.partial} holds {self.sto.chunks} batch(es) of alignments but "
+                    f"{self.hits.partial} {self.chunks} of hits: run without resume to start again"
+                )
+
+    def write(self, k: int, batch, found: List[Hit], rows, queries_done: int) -> None:
+        """Batch ``k``'s hits (and alignments), recorded complete once on disk."""
+        if self.sto is not None:
+            text = _stockholm_text(batch, found, rows)  # always: it takes the batch's rows
+            if k >= self.sto.chunks:
+                self.sto.file.write(text.encode("utf-8"))
+                self.sto.chunk_done(queries=queries_done)
+        if self.hits is None:
             return
-        if resume and self.state.exists():
-            st = json.loads(self.state.read_text())
-            self.queries_done = int(st["queries_done"])
-            self.fh = open(self.path, "r+")
-            self.fh.truncate(int(st["bytes"]))
-            self.fh.seek(int(st["bytes"]))
-        else:
-            self.fh = open(self.path, "w")
-            if fmt == "tsv":
-                self.fh.write("\t".join(COLUMNS) + "\n")
-            self._mark(0)
-
-    def _mark(self, done: int) -> None:
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        tmp = self.state.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"queries_done": done, "bytes": self.fh.tell()}))
-        os.replace(tmp, self.state)
-
-    def write(self, hits: List[Hit], done: int) -> None:
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            cols = {f.name: [getattr(h, f.name) for h in hits] for f in fields(Hit)}
-            table = pa.table(cols, schema=_arrow_schema())
-            if self.pq is None:
-                self.pq = pq.ParquetWriter(str(self.path), _arrow_schema())
-            self.pq.write_table(table)
-            return
-        for h in hits:
-            if self.fmt == "tsv":
-                self.fh.write(format_row(h) + "\n")
-            else:
-                d = h.__dict__.copy()
-                d["evalue"] = None if np.isnan(h.evalue) else h.evalue
-                self.fh.write(json.dumps(d) + "\n")
-        self._mark(done)
+            cols = {f.name: [getattr(h, f.name) for h in found] for f in fields(Hit)}
+            part = self.hits.part_path(k)
+            pq.write_table(pa.table(cols, schema=_arrow_schema()), part + ".tmp")
+            os.replace(part + ".tmp", part)
+        else:
+            text = "\t".join(COLUMNS) + "\n" if k == 0 and self.fmt == "tsv" else ""
+            self.hits.file.write((text + _hits_text(found, self.fmt)).encode("utf-8"))
+        self.hits.chunk_done(queries=queries_done)
 
     def finish(self) -> None:
-        """The search completed: nothing is left to resume."""
-        if self.fmt != "parquet":
-            self.state.unlink(missing_ok=True)
+        """Every batch is written: the files go in place, the hits first (alignments left
+        partial by an interruption here are written again by the next run, not mixed)."""
+        from ..outputs import join_parquet_parts
+
+        if self.hits is not None:
+            with self.hits.finish() as tmp:
+                if self.fmt == "parquet":
+                    parts = [self.hits.part_path(k) for k in range(self.hits.chunks)]
+                    join_parquet_parts(parts, tmp)
+        if self.sto is not None:
+            with self.sto.finish():
+                pass
 
     def close(self) -> None:
-        if self.fmt == "parquet":
-            if self.pq is None:  # no hits: an empty table with the columns
-                import pyarrow as pa
-                import pyarrow.parquet as pq
+        for out in (self.hits, self.sto):
+            if out is not None:
+                out.close()
 
-                pq.write_table(pa.table({}, schema=_arrow_schema()), str(self.path))
-            else:
-                self.pq.close()
-            return
-        self.fh.close()
+
+def _hits_text(hits: List[Hit], fmt: str) -> str:
+    if fmt == "tsv":
+        return "".join(format_row(h) + "\n" for h in hits)
+    out = []
+    for h in hits:
+        d = h.__dict__.copy()
+        d["evalue"] = None if np.isnan(h.evalue) else h.evalue
+        out.append(json.dumps(d) + "\n")
+    return "".join(out)
 
 
 def _arrow_schema():
