@@ -7,10 +7,12 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 import rnabert
 from rnabert.classify import (
     ClassHead,
+    HeadEnsemble,
     kmer_frequencies,
     kmer_names,
     knn_vote,
@@ -18,7 +20,12 @@ from rnabert.classify import (
     votes_from_hits,
 )
 from rnabert.classify.head import SHIPPED_HEAD
-from rnabert.classify.training import macro_f1, stratified_folds, stratified_split
+from rnabert.classify.training import (
+    fit_conv_head,
+    macro_f1,
+    stratified_folds,
+    stratified_split,
+)
 from rnabert.cli import main
 
 NRC_CLASSES = [
@@ -187,6 +194,146 @@ def test_cross_validation_picks_from_the_grid_and_k_mers_and_attention_train(tmp
     np.testing.assert_allclose(
         ClassHead.load(tmp_path / "a.safetensors").probabilities(emb), att.probabilities(emb)
     )
+
+
+def _motif_set(rng, n_per_class, length=40, offset=0):
+    """Two classes of random sequences told apart only by a motif planted at a random position:
+    UGAUGA (a box-C-like word) or its reverse AGUAGU, same bases, so a classifier that sees base
+    composition alone is at chance."""
+    items = []
+    for label, motif in (("box", "UGAUGA"), ("xob", "AGUAGU")):
+        for k in range(n_per_class):
+            seq = list(rng.choice(list("ACGU"), length))
+            at = int(rng.integers(0, length - len(motif)))
+            seq[at : at + len(motif)] = motif
+            items.append((f"{label}{k + offset}", "".join(seq), label))
+    return items
+
+
+def _bases_only(items, dim=4):
+    """An Embeddings block carrying the sequences (values unused by a head without embeddings)."""
+    seqs = [s for _, s, _ in items]
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in seqs])])
+    return rnabert.Embeddings(
+        np.zeros((offsets[-1], dim), np.float32), offsets, [n for n, _, _ in items], seqs
+    )
+
+
+def test_a_conv_head_learns_a_planted_motif_at_any_position(rng):
+    train_items, new_items = _motif_set(rng, 40), _motif_set(rng, 20, offset=100)
+    head = ClassHead(["box", "xob"], 4, "conv", conv_channels=8, conv_kernel=7, embedding=False)
+    fit_conv_head(
+        head, _bases_only(train_items), [x[2] for x in train_items], epochs=20, validation=0.0
+    )
+    predicted = np.array(head.classes)[head.probabilities(_bases_only(new_items)).argmax(1)]
+    assert (predicted == [x[2] for x in new_items]).mean() >= 0.9  # chance: 0.5
+    # base composition is no help here: a logistic regression on it stays near chance
+    from rnabert.classify.training import fit_head
+
+    composition = ClassHead(["box", "xob"], 4, "none", kmer=1)
+    fit_head(composition, _bases_only(train_items), [x[2] for x in train_items], epochs=20)
+    probabilities = composition.probabilities(_bases_only(new_items))
+    predicted = np.array(composition.classes)[probabilities.argmax(1)]
+    assert (predicted == [x[2] for x in new_items]).mean() < 0.8
+
+
+def test_a_conv_head_gives_each_sequence_the_same_answer_in_any_batch(rng, tmp_path):
+    items = [(f"s{k}", "".join(rng.choice(list("ACGUN"), n)), "a" if k % 2 else "b")
+             for k, n in enumerate([1, 3, 9, 40, 41, 200, 1500, 17])]  # fmt: skip
+    emb = _bases_only(items, dim=6)
+    emb = rnabert.Embeddings(
+        rng.normal(size=emb.values.shape), emb.offsets, emb.names, emb.sequences
+    )
+    torch.manual_seed(0)  # an untrained head: padding would show in any weights
+    head = ClassHead(["a", "b"], 6, "conv", conv_channels=8, conv_layers=3, conv_dilation=2)
+    together = head.probabilities(emb)
+    alone = np.concatenate([head.probabilities(emb.subset([k])) for k in range(len(items))])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_allclose(together.sum(1), 1.0, atol=1e-9)
+    path = tmp_path / "conv.safetensors"
+    head.save(path)
+    loaded = ClassHead.load(path)
+    assert (loaded.pool, loaded.conv_layers, loaded.conv_dilation) == ("conv", 3, 2)
+    np.testing.assert_array_equal(loaded.probabilities(emb), together)
+
+
+def test_train_a_conv_and_pooled_ensemble_through_the_encoder(tmp_path, model):
+    rng = np.random.default_rng(3)
+    path = _write(tmp_path / "t.fa", _motif_set(rng, 8))
+    head = rnabert.classify.train(
+        path, model=model, pool=("conv", "meanmax"), kmer=2, hidden=0, l2=1e-3, epochs=5,
+        conv_epochs=5, device="cpu",
+    )  # fmt: skip
+    assert isinstance(head, HeadEnsemble) and head.pool == "conv+meanmax"
+    assert head.members[0].encoder_fingerprint == head.members[1].encoder_fingerprint != ""
+    assert "validation" in head.members[0].info  # early stopping on a held-out tenth
+    head.save(tmp_path / "e.safetensors")
+    loaded = ClassHead.load(tmp_path / "e.safetensors")
+    assert isinstance(loaded, HeadEnsemble) and loaded.classes == ["box", "xob"]
+    # a sequence longer than the encoder's 440 positions goes through its windows
+    queries = {"long": "".join(rng.choice(list("ACGU"), 1000)), "short": "ACGUUGAUGAAC"}
+    got = rnabert.classify(queries, head=loaded, model=model, device="cpu")
+    want = 0.5 * sum(m.probabilities(rnabert.embed(queries, model=model, device="cpu"))
+                     for m in head.members)  # fmt: skip
+    np.testing.assert_allclose(got.probabilities, want, atol=1e-6)
+    with pytest.raises(ValueError, match="trained on .* encoder"):
+        from rnabert.model import new_model
+
+        rnabert.classify(queries, head=loaded, model=new_model(seed=1), device="cpu")
+
+
+def _rewrite(src, dst, change):
+    """Copy a head file with its JSON description changed by ``change(description)``."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(src), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["rnabert_class_head"])
+        tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    change(meta)
+    save_file(tensors, str(dst), metadata={"rnabert_class_head": json.dumps(meta)})
+    return dst
+
+
+def test_old_format_files_load_and_bad_fields_are_named(toy_head, tmp_path, model):
+    path = tmp_path / "h.safetensors"
+    toy_head.save(path)
+
+    def first_format(meta):
+        # what the first format wrote: no conv fields
+        meta["format"] = "rnabert-class-head/1"
+        for name in ("conv_channels", "conv_kernel", "conv_layers", "conv_dilation"):
+            del meta[name]
+        del meta["embedding"], meta["dropout"]
+
+    old = ClassHead.load(_rewrite(path, tmp_path / "old.safetensors", first_format))
+    emb = rnabert.embed(["GGGCGCGCCC", "AUAUUAUAAU"], model=model, device="cpu")
+    np.testing.assert_array_equal(old.probabilities(emb), toy_head.probabilities(emb))
+    cases = {
+        "nopool.safetensors": (lambda m: m.pop("pool"), r"nopool\.safetensors: .*field 'pool'"),
+        "badpool.safetensors": (
+            lambda m: m.update(pool="lstm"),
+            r"badpool\.safetensors: field 'pool' .* 'lstm', expected one of",
+        ),
+        "badtype.safetensors": (
+            lambda m: m.update(hidden="64"),
+            r"badtype\.safetensors: field 'hidden' .* '64', not int",
+        ),
+        "future.safetensors": (
+            lambda m: m.update(format="rnabert-class-head/9"),
+            r"future\.safetensors: format 'rnabert-class-head/9'",
+        ),
+        "noconv.safetensors": (
+            lambda m: m.update(pool="conv") or m.pop("conv_channels"),
+            r"noconv\.safetensors: .*field 'conv_channels'",
+        ),
+    }
+    for name, (change, message) in cases.items():
+        with pytest.raises(ValueError, match=message) as info:
+            ClassHead.load(_rewrite(path, tmp_path / name, change))
+        assert "\n" not in str(info.value)
 
 
 def test_the_shipped_head_loads_and_gives_the_13_nrc_classes(model):

@@ -1,6 +1,7 @@
-"""RNA type classification from embeddings: a small head (logistic regression or an MLP) on pooled
-per-base embeddings gives each sequence per-class probabilities; a nearest-neighbour vote on
-homology bits against a user's labelled sequences can be added.
+"""RNA type classification from embeddings: small heads (convolutions over the per-base embeddings
+and bases; logistic regression or an MLP on pooled embeddings and k-mer frequencies; their
+average) give each sequence per-class probabilities; a nearest-neighbour vote on homology bits
+against a user's labelled sequences can be added.
 
 >>> import rnabert
 >>> result = rnabert.classify("queries.fa")          # the shipped head: the 13 nRC classes
@@ -14,13 +15,14 @@ import types
 
 from .api import Classification, classify, load_head, train
 from .features import kmer_frequencies, kmer_names
-from .head import ClassHead
+from .head import ClassHead, HeadEnsemble
 from .knn import combine, knn_vote, votes_from_hits
 from .labels import LABEL_RULE, read_labelled_fasta
 
 __all__ = [
     "Classification",
     "ClassHead",
+    "HeadEnsemble",
     "LABEL_RULE",
     "classify",
     "combine",

@@ -12,7 +12,7 @@ from typing import List, Optional, Union
 import numpy as np
 
 from ..embeddings import Embeddings
-from .head import ClassHead
+from .head import ClassHead, HeadEnsemble
 from .knn import combine, votes_from_hits
 from .labels import read_labelled_fasta
 
@@ -88,9 +88,10 @@ class Classification:
         return frame
 
 
-def load_head(head=None) -> ClassHead:
-    """A head object, a path to one (safetensors), or None for the head shipped with the package."""
-    if isinstance(head, ClassHead):
+def load_head(head=None):
+    """A head object (ClassHead or HeadEnsemble), a path to one (safetensors), or None for the head
+    shipped with the package."""
+    if isinstance(head, (ClassHead, HeadEnsemble)):
         return head
     return ClassHead.load(head)
 
@@ -236,24 +237,29 @@ def classify(
     return Classification(list(emb.names), labels, probabilities, classes, emb.pooled())
 
 
+SHIPPED_RECIPE = ("conv", "meanmax")
+
+
 def train(
     labelled,
     *,
     model=None,
-    pool: str = "meanmax",
+    pool=SHIPPED_RECIPE,
     kmer: int = 6,
     hidden: Optional[int] = None,
     l2: Optional[float] = None,
     grid: Optional[dict] = None,
     folds: int = 3,
     epochs: int = 40,
+    conv_epochs: int = 30,
+    validation: float = 0.1,
     seed: int = 0,
     device: str = "auto",
     strict: bool = False,
     batch_tokens: Optional[int] = None,
     progress: Optional[bool] = None,
     out: Optional[PathLike] = None,
-) -> ClassHead:
+):
     """Train a classification head on a labelled FASTA file (or a (sequences, labels) pair).
 
     The label of a record is the last word of its FASTA header (``>RF00001_AB0123_1-119
@@ -262,33 +268,45 @@ def train(
 
     Parameters
     ----------
-    pool : {"mean", "meanmax", "attention"}
-        Mean pooling; mean and maximum of each channel; mean plus learned attention pools
-        (:class:`ClassHead`).
+    pool : str or sequence of str
+        One head: ``"conv"`` (convolutions over the per-base embeddings and one-hot bases,
+        :func:`.training.fit_conv_head`), ``"mean"``, ``"meanmax"`` or ``"attention"`` (a
+        classifier on pooled vectors, :class:`ClassHead`). Several: one head of each kind,
+        trained separately, probabilities averaged (:class:`HeadEnsemble`). Default: a conv head
+        and a mean+max head with k-mers, the recipe of the shipped head.
     kmer : int
-        Also give the classifier the k-mer frequencies for k = 1..kmer (0: embeddings only).
+        Give the pooled-vector heads the k-mer frequencies for k = 1..kmer too (0: embeddings
+        only; the conv head reads the bases themselves).
     hidden, l2 : optional
-        The classifier (0: logistic regression; else one hidden layer of that width) and its L2
-        penalty. What is not given is chosen by stratified ``folds``-fold cross-validation over
-        ``grid`` (default hidden 0 or 256, or 0 or 64 above 1,000 inputs as with k-mers; l2 1e-5,
-        1e-4 or 1e-3) on these sequences only (the recipe of the shipped head); the
-        head is then trained on all of them. Folds shrink to the smallest class's size; a class of
-        one sequence leaves no cross-validation (defaults 0 and 1e-3).
-    epochs, seed : int
-        Training length and the seed of initialisation and minibatch order (same data, same
-        seed: same head).
+        A pooled-vector head's classifier (0: logistic regression; else one hidden layer of that
+        width) and its L2 penalty. What is not given is chosen by stratified ``folds``-fold
+        cross-validation over ``grid`` (default hidden 0 or 256, or 0 or 64 above 1,000 inputs as
+        with k-mers; l2 1e-5, 1e-4 or 1e-3) on these sequences only; the head is then trained on
+        all of them. Folds shrink to the smallest class's size; a class of one sequence leaves no
+        cross-validation (defaults 0 and 1e-3).
+    epochs, conv_epochs : int
+        Training length of the pooled-vector heads and of the conv head.
+    validation : float
+        The conv head's early stopping: this fraction of the sequences (stratified) is held out
+        and the epoch with the best macro-F1 on it is kept (0: all sequences, last epoch).
+    seed : int
+        Seeds initialisation and minibatch order (same data, same seed: same head).
     out : path, optional
         Also save the head there (safetensors).
 
     Returns
     -------
-    ClassHead
-        Its ``info`` records the data, the cross-validation table and the choice.
+    ClassHead or HeadEnsemble
+        ``info`` records the data, the cross-validation table and the choices.
     """
-    from .training import default_grid, fit_head, select_by_cross_validation
+    from .training import default_grid, fit_conv_head, fit_head, select_by_cross_validation
 
-    if pool not in ("mean", "meanmax", "attention"):
-        raise ValueError(f"pool must be 'mean', 'meanmax' or 'attention', got {pool!r}")
+    kinds = [pool] if isinstance(pool, str) else list(pool)
+    if not kinds or len(set(kinds)) != len(kinds):
+        raise ValueError(f"pool must name one or more distinct head kinds, got {pool!r}")
+    for kind in kinds:
+        if kind not in ("mean", "meanmax", "attention", "conv"):
+            raise ValueError(f"pool must be 'conv', 'mean', 'meanmax' or 'attention', got {kind!r}")
     if not 0 <= int(kmer) <= 8:
         raise ValueError(f"kmer must be in 0..8, got {kmer}")
     if out is not None:
@@ -302,18 +320,46 @@ def train(
     net, fingerprint = _encoder(model, device)
     emb = _embed(seqs, net, device, strict=strict, batch_tokens=batch_tokens, progress=progress)
     classes = sorted(counts)
+    info = {
+        "trained_on": os.path.basename(source),
+        "sequences": str(len(labels)),
+        "class_counts": json.dumps(dict(sorted(counts.items()))),
+        "seed": str(seed),
+    }
+    heads = []
+    for kind in kinds:
+        if kind == "conv":
+            head = ClassHead(classes, emb.dim, "conv", encoder_fingerprint=fingerprint)
+            head.info = {**info, "epochs": str(conv_epochs)}
+            fit_conv_head(
+                head, emb, labels, epochs=conv_epochs, validation=validation, seed=seed,
+                progress=progress,
+            )  # fmt: skip
+        else:
+            head = _train_pooled(
+                emb, labels, classes, fingerprint, kind, kmer, hidden, l2, grid, folds, epochs,
+                seed, progress, dict(info), default_grid, fit_head, select_by_cross_validation,
+            )  # fmt: skip
+        heads.append(head)
+    result = heads[0] if len(heads) == 1 else HeadEnsemble(heads, info=info)
+    if out is not None:
+        result.save(out)
+    return result
+
+
+def _train_pooled(
+    emb, labels, classes, fingerprint, pool, kmer, hidden, l2, grid, folds, epochs, seed,
+    progress, info, default_grid, fit_head, select_by_cross_validation,
+) -> ClassHead:  # fmt: skip
+    """A head on pooled vectors (and k-mers), its hidden width and L2 chosen by cross-validation
+    where not given."""
+    counts = collections.Counter(labels)
 
     def make_head(h: int) -> ClassHead:
         return ClassHead(classes, emb.dim, pool, h, encoder_fingerprint=fingerprint, kmer=kmer)
 
     folds = min(int(folds), min(counts.values()))
-    info = {
-        "trained_on": os.path.basename(source),
-        "sequences": str(len(labels)),
-        "class_counts": json.dumps(dict(sorted(counts.items()))),
-        "epochs": str(epochs),
-        "seed": str(seed),
-    }
+    info["epochs"] = str(epochs)
     if hidden is None or l2 is None:
         grid = dict(default_grid(make_head(0).n_features) if grid is None else grid)
         if hidden is not None:
@@ -334,6 +380,4 @@ def train(
     head = make_head(int(hidden))
     head.info = info
     fit_head(head, emb, labels, l2=float(l2), epochs=epochs, seed=seed, progress=progress)
-    if out is not None:
-        head.save(out)
     return head

@@ -4,6 +4,7 @@ hyper-parameters by cross-validation inside the training set only."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -19,6 +20,7 @@ __all__ = [
     "stratified_split",
     "stratified_folds",
     "fit_head",
+    "fit_conv_head",
     "select_by_cross_validation",
     "accuracy",
     "macro_f1",
@@ -206,6 +208,163 @@ def fit_head(
         torch.set_num_threads(threads)
         if bar is not None:
             bar.close()
+    return head.eval()
+
+
+CONV_MIN_STEPS = 200
+
+
+def _length_batches(lengths: np.ndarray, items: np.ndarray, batch_size: int, rng=None):
+    """Minibatches of ``items`` of similar lengths (little padding): sorted by length (jittered by
+    up to 20 bases when ``rng`` shuffles), cut every ``batch_size``, batches in random order."""
+    key = lengths[items] + (rng.uniform(0, 20, len(items)) if rng is not None else 0)
+    order = items[np.argsort(key, kind="stable")]
+    out = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if rng is not None:
+        rng.shuffle(out)
+    return out
+
+
+def fit_conv_head(
+    head: ClassHead,
+    emb: Embeddings,
+    labels: Sequence[str],
+    *,
+    epochs: int = 30,
+    batch_size: int = 32,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-2,
+    label_smoothing: float = 0.05,
+    validation: float = 0.1,
+    seed: int = 0,
+    progress: Optional[bool] = False,
+) -> ClassHead:
+    """Train a ``pool="conv"`` head (in place, and returned) on an ``Embeddings`` block that
+    carries its sequences.
+
+    AdamW (decoupled weight decay ``weight_decay``), one epoch of linear warm-up then cosine decay,
+    cross-entropy with ``label_smoothing``, minibatches of similar lengths. With ``validation`` >
+    0 a seeded stratified part of that size is held out of the training (when every class has at
+    least two sequences) and the head keeps the weights of the epoch with the best macro-F1 on it
+    (early stopping); ``head.info["validation"]`` records that epoch and its scores. The same
+    inputs and seed give the same head. ``epochs`` is raised to make at least 200 steps on a
+    small set.
+    """
+    if head.pool != "conv":
+        raise ValueError(f"fit_conv_head trains a conv head, got pool={head.pool!r}")
+    if not isinstance(emb, Embeddings):
+        raise TypeError("a conv head trains on an Embeddings block")
+    classes = head.classes
+    index = {c: k for k, c in enumerate(classes)}
+    unknown = sorted(set(labels) - set(index))
+    if unknown:
+        raise ValueError(f"labels not among the head's classes: {unknown[:5]}")
+    if len(labels) != len(emb):
+        raise ValueError(f"{len(emb)} sequences but {len(labels)} labels")
+    if not len(labels):
+        raise ValueError("no training examples")
+    y = torch.tensor([index[c] for c in labels], dtype=torch.int64)
+    items = np.arange(len(labels))
+    held = np.zeros(0, dtype=np.int64)
+    counts = np.bincount(y.numpy(), minlength=len(classes))
+    if validation > 0 and counts[counts > 0].min() >= 2:
+        items, held = stratified_split(list(labels), validation, seed=seed)
+    torch.manual_seed(int(seed))  # the layers' initialisation
+    for module in head.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    for name, buf in head.named_buffers():
+        buf.fill_(1.0 if name.endswith("scale") else 0.0)
+    offsets = np.asarray(emb.offsets, dtype=np.int64)
+    lengths = np.diff(offsets)
+    bases = head.base_tokens(emb)
+    rows = _rows_of(offsets, items)
+    if head.embedding:
+        train_values = torch.from_numpy(np.ascontiguousarray(emb.values[rows], np.float32))
+        shift, scale = _standardiser(train_values)
+        head.base_shift.copy_(shift)
+        head.base_scale.copy_(scale)
+        del train_values
+    kmers = None
+    if head.kmer:
+        kmers = torch.from_numpy(head.kmer_features(emb))
+        shift, scale = _standardiser(kmers[torch.from_numpy(items)])
+        # the conv columns are learned features: only the k-mer columns are standardised
+        head.feature_shift[head.n_embedding_features :] = shift
+        head.feature_scale[head.n_embedding_features :] = scale
+
+    def logits_of(batch: np.ndarray) -> torch.Tensor:
+        values, sub, ids = head._gather(emb, offsets, bases, batch)
+        return head(values, sub, None if kmers is None else kmers[torch.from_numpy(batch)], ids)
+
+    def score_held() -> Tuple[float, float]:
+        head.eval()
+        predicted = np.zeros(len(held), dtype=np.int64)
+        where = {int(i): k for k, i in enumerate(held)}
+        with torch.no_grad():
+            for batch in _length_batches(lengths, held, 4 * batch_size):
+                at = [where[int(i)] for i in batch]
+                predicted[at] = logits_of(batch).argmax(1).numpy()
+        truth = [labels[i] for i in held]
+        names = [classes[k] for k in predicted]
+        return accuracy(truth, names), macro_f1(truth, names, classes)
+
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    steps_per_epoch = math.ceil(len(items) / batch_size)
+    epochs = max(int(epochs), math.ceil(CONV_MIN_STEPS / steps_per_epoch))
+    total = epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt,
+        lambda step: (
+            min(1.0, (step + 1) / steps_per_epoch)
+            * 0.5
+            * (1 + math.cos(math.pi * min(step, total) / total))
+        ),
+    )
+    rng = np.random.default_rng(int(seed))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, unit="epoch", desc="train conv head", dynamic_ncols=True)
+    best, history = None, []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small layers: more threads mostly wait at barriers (fit_head)
+    try:
+        for epoch in range(epochs):
+            head.train()
+            for batch in _length_batches(lengths, items, batch_size, rng):
+                loss = torch.nn.functional.cross_entropy(
+                    logits_of(batch), y[torch.from_numpy(batch)], label_smoothing=label_smoothing
+                )
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+            if len(held):
+                acc, f1 = score_held()
+                history.append(round(f1, 4))
+                if best is None or f1 > best[1]:
+                    state = {k: v.detach().clone() for k, v in head.state_dict().items()}
+                    best = (epoch, f1, acc, state)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        torch.set_num_threads(threads)
+        if bar is not None:
+            bar.close()
+    if best is not None:
+        head.load_state_dict(best[3])
+        head.info["validation"] = json.dumps(
+            {
+                "sequences": int(len(held)),
+                "best_epoch": best[0] + 1,
+                "epochs": epochs,
+                "accuracy": round(best[2], 4),
+                "macro_f1": round(best[1], 4),
+                "macro_f1_by_epoch": history,
+            }
+        )
     return head.eval()
 
 

@@ -92,17 +92,22 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     t = p.add_argument_group("training (rnabert classify train)")
     t.add_argument(
         "--pool",
-        choices=("mean", "meanmax", "attention"),
-        default="meanmax",
-        help="pooling of the per-base embeddings: mean; mean and maximum; mean and learned "
-        "attention pools",
+        nargs="+",
+        choices=("conv", "mean", "meanmax", "attention"),
+        default=["conv", "meanmax"],
+        metavar="KIND",
+        help="head kinds (several: trained separately, probabilities averaged): conv "
+        "(convolutions over the per-base embeddings and bases); mean, meanmax (mean and "
+        "maximum), attention (mean and learned attention pools): a classifier on pooled "
+        "embeddings (default: conv meanmax, as the shipped head)",
     )
     t.add_argument(
         "--kmer",
         type=int,
         default=6,
         metavar="K",
-        help="also give the head the k-mer frequencies for k = 1..K (0: embeddings only)",
+        help="also give the pooled-embedding head the k-mer frequencies for k = 1..K (0: "
+        "embeddings only)",
     )
     t.add_argument(
         "--hidden",
@@ -119,7 +124,20 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         help="L2 penalty (default: chosen by cross-validation among 1e-5, 1e-4, 1e-3)",
     )
     t.add_argument("--folds", type=int, default=3, help="cross-validation folds")
-    t.add_argument("--epochs", type=int, default=40, help="training epochs")
+    t.add_argument(
+        "--epochs", type=int, default=40, help="training epochs of a pooled-embedding head"
+    )
+    t.add_argument(
+        "--conv-epochs", type=int, default=30, help="training epochs of a conv head (at most)"
+    )
+    t.add_argument(
+        "--validation",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="conv head: hold out this fraction of the sequences and keep the epoch that "
+        "classifies them best (0: train on all, keep the last epoch)",
+    )
     t.add_argument("--seed", type=int, default=0, help="seeds initialisation, folds, minibatches")
     add_run_options(p)
     p.add_argument(
@@ -225,7 +243,6 @@ def _classify(args, path: str) -> int:
 
 
 def _train(args, path: str) -> int:
-    import json
 
     from ..classify import train
 
@@ -249,6 +266,8 @@ def _train(args, path: str) -> int:
         l2=args.l2,
         folds=args.folds,
         epochs=args.epochs,
+        conv_epochs=args.conv_epochs,
+        validation=args.validation,
         seed=args.seed,
         device=args.device,
         strict=args.strict,
@@ -256,24 +275,42 @@ def _train(args, path: str) -> int:
         out=args.output,
     )
     if not args.quiet:
-        cv = head.info.get("cross_validation", "")
-        best = ""
-        if cv.startswith("{"):
-            table = json.loads(cv)["table"]
-            row = next(
-                r
-                for r in table
-                if r["hidden"] == int(head.info["hidden"]) and r["l2"] == float(head.info["l2"])
-            )
-            best = (
-                f"; cross-validated accuracy {row['accuracy']:.3f}, macro-F1 {row['macro_f1']:.3f}"
-            )
+        members = getattr(head, "members", [head])
+        parts = [_summary(m) for m in members]
         print(
             f"rnabert classify train: {head.info['sequences']} sequences, {len(head.classes)} "
-            f"classes, pool {head.pool}, "
-            f"{f'k-mers 1..{head.kmer}' if head.kmer else 'no k-mers'}, "
-            f"hidden {head.info['hidden']}, "
-            f"l2 {head.info['l2']}{best} -> {args.output}",
+            f"classes, {' + '.join(parts)}"
+            f"{' (probabilities averaged)' if len(parts) > 1 else ''} -> {args.output}",
             file=sys.stderr,
         )
     return 0
+
+
+def _summary(head) -> str:
+    """One head's kind and the scores it was chosen or stopped by."""
+    import json
+
+    if head.pool == "conv":
+        text = f"conv head ({head.conv_layers} x {head.conv_channels} channels"
+        validation = head.info.get("validation")
+        if validation:
+            v = json.loads(validation)
+            text += (
+                f"; epoch {v['best_epoch']} of {v['epochs']} chosen on {v['sequences']} held-out "
+                f"sequences: accuracy {v['accuracy']:.3f}, macro-F1 {v['macro_f1']:.3f}"
+            )
+        return text + ")"
+    cv = head.info.get("cross_validation", "")
+    best = ""
+    if cv.startswith("{"):
+        table = json.loads(cv)["table"]
+        row = next(
+            r
+            for r in table
+            if r["hidden"] == int(head.info["hidden"]) and r["l2"] == float(head.info["l2"])
+        )
+        best = f"; cross-validated accuracy {row['accuracy']:.3f}, macro-F1 {row['macro_f1']:.3f}"
+    return (
+        f"pool {head.pool} head ({f'k-mers 1..{head.kmer}' if head.kmer else 'no k-mers'}, "
+        f"hidden {head.info['hidden']}, l2 {head.info['l2']}{best})"
+    )
