@@ -362,10 +362,11 @@ def test_prefilter_keeps_best_coarse_units_across_blocks(db, records, model, mon
     from rnabert.search.database import coarse_vectors
     from rnabert.seqs import SeqRecord
 
-    monkeypatch.setattr(searching, "_UNIT_BLOCK_ROWS", 300)  # several blocks of units
+    monkeypatch.setattr(searching, "_COARSE_BLOCK_ROWS", 75)  # several blocks of units
+    monkeypatch.setattr(searching, "_UNIT_BLOCK_ROWS", 300)  # and of candidates to rescore
     scoring = db.query_scoring(model)
     ctx = searching._Context(db, scoring, model, ("+",), len(db), "cpu", 2, 2 << 30)
-    assert len(ctx.blocks) > 2
+    assert len(ctx.coarse_blocks) > 2
     vec = scoring.vectors(embed_records(model, [SeqRecord(n, s) for n, s in records[:4]]))
     got = ctx.prefilter(vec, 3)
     # the reference: every coarse pair scored on its own, best first, ties to the earlier unit
@@ -376,6 +377,9 @@ def test_prefilter_keeps_best_coarse_units_across_blocks(db, records, model, mon
     best = np.lexsort((np.tile(np.arange(len(db)), (4, 1)), -s), axis=1)[:, :3]
     want = np.stack([np.repeat(np.arange(4), 3), best.ravel()], axis=1)
     np.testing.assert_array_equal(got, want)
+    # the candidates rescored group by group: the scores of the pairs aligned on their own
+    full = engine.score_pairs(vec, got, scoring.params, targets=ctx.unit_block(np.arange(len(db))))
+    np.testing.assert_array_equal(ctx.rescore(vec, got), full)
 
 
 def test_knn_of_an_hnsw_index_equals_the_exact_scan(tmp_path, db, monkeypatch):

@@ -59,7 +59,11 @@ COLUMNS = (
 FORMATS = ("tsv", "json", "parquet")
 _COMPLEMENT = str.maketrans("ACGURYKMBVDHNacgurykmbvdhn", "UGCAYRMKVBHDNugcayrmkvbhdn")
 AUTO_EXHAUSTIVE = 20  # search exhaustively when the database has at most 20 × candidates units
-_UNIT_BLOCK_ROWS = 2_000_000  # database rows (bases or coarse blocks) per engine call
+_UNIT_BLOCK_ROWS = 2_000_000  # database rows (bases) per engine call
+# coarse rows per prefilter call: they are read in place from the memory map (no copy), so a call
+# covers ~330,000 units of 100 nt: fewer calls, each with its worker threads' start and end, and
+# one top-k; the bound keeps a call short enough (about a second) for Ctrl-C to be seen between
+_COARSE_BLOCK_ROWS = 1 << 23
 
 
 @dataclass
@@ -251,6 +255,7 @@ class _Context:
         self.coffsets = np.zeros(len(self.lengths) + 1, np.int64)
         np.cumsum(crows, out=self.coffsets[1:])
         self.blocks = _blocks(self.offsets, _UNIT_BLOCK_ROWS)
+        self.coarse_blocks = _blocks(self.coffsets, _COARSE_BLOCK_ROWS)
         self._cache = {}
         self.rows = None  # id(hit) -> query-anchored aligned row, when alignments are written
         self.composition = False
@@ -343,7 +348,7 @@ class _Context:
         cq_values, cq_offsets = coarse_vectors(vec, self.db.coarse_factor)
         cq = Embeddings(cq_values, cq_offsets)
         qi, tj, sc = [], [], []
-        for u0, u1 in self.blocks:
+        for u0, u1 in self.coarse_blocks:
             block = self.unit_block(np.arange(u0, u1), coarse=True)
             k = min(candidates, u1 - u0)
             i, j, s = engine.all_vs_all(cq, p, targets=block, output="topk", top_k=k, **self.kw)
@@ -370,16 +375,19 @@ class _Context:
         return np.concatenate(pairs).astype(np.int64), np.concatenate(raw)
 
     def rescore(self, vec: Embeddings, pairs: np.ndarray) -> np.ndarray:
-        """Full local-alignment scores of (piece, unit) pairs, a block of units at a time."""
+        """Full local-alignment scores of (piece, unit) pairs: the candidate units' vectors
+        gathered (fp32) in groups of about ``_UNIT_BLOCK_ROWS`` rows, one engine call each (one,
+        for a few queries' candidates)."""
         raw = np.empty(len(pairs), np.float64)
-        for u0, u1 in self.blocks:
-            rows = np.nonzero((pairs[:, 1] >= u0) & (pairs[:, 1] < u1))[0]
-            if not len(rows):
-                continue
-            units, local = np.unique(pairs[rows, 1], return_inverse=True)
-            block = self.unit_block(units)
-            sub = np.stack([pairs[rows, 0], local.ravel()], axis=1)
-            raw[rows] = engine.score_pairs(vec, sub, self.scoring.params, targets=block, **self.kw)
+        units, inverse = np.unique(pairs[:, 1], return_inverse=True)
+        inverse = inverse.ravel()
+        rows = np.zeros(len(units) + 1, np.int64)
+        np.cumsum(self.lengths[units], out=rows[1:])
+        for g0, g1 in _blocks(rows, _UNIT_BLOCK_ROWS):
+            mine = np.nonzero((inverse >= g0) & (inverse < g1))[0]
+            block = self.unit_block(units[g0:g1])
+            sub = np.stack([pairs[mine, 0], inverse[mine] - g0], axis=1)
+            raw[mine] = engine.score_pairs(vec, sub, self.scoring.params, targets=block, **self.kw)
         return raw
 
     def traced(self, vec, pieces, pairs, score, evalue, piece_strand, records, owner):
