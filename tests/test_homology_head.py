@@ -10,7 +10,7 @@ import pytest
 import reference as ref
 from rnabert.alignment.engine import all_vs_all
 from rnabert.alignment.heads import HomologyHead, sequence_head
-from rnabert.alignment.null import NullModel, fit_null
+from rnabert.alignment.null import NullModel, fit_null, fit_null_tail
 from rnabert.alignment.params import AlignParams
 from rnabert.embeddings import Embeddings
 from rnabert.seqs import token_ids_of_clean
@@ -62,6 +62,46 @@ def test_fit_null_recovers_parameters(rng):
 def test_fit_null_finds_edge_correction(rng):
     x, m, t = _gumbel_sample(rng, 0.5, 0.1, 30000, edge=20.0)
     assert fit_null(x, m, t).edge == 20.0
+
+
+def test_censored_fit_recovers_parameters(rng):
+    """Scores below a per-pair threshold only count as "below": the fit still finds λ and K."""
+    x, m, t = _gumbel_sample(rng, 0.4, 0.03, 40000)
+    null = NullModel(0.4, 0.03)
+    censor = null.score_of_bits(np.log2(null.effective(m) * null.effective(t) / 0.05))
+    assert 1000 < (x >= censor).sum() < 3000  # the fit sees about 5 % of the scores
+    fit = fit_null(x, m, t, edges=(0.0,), censor=censor)
+    assert fit.lam == pytest.approx(0.4, rel=0.06)
+    assert fit.K == pytest.approx(0.03, rel=0.4)
+    with pytest.raises(ValueError, match="thresholds for"):
+        fit_null(x, m, t, censor=censor[:10])
+    with pytest.raises(ValueError, match="above the censoring"):
+        fit_null(x, m, t, censor=np.full(len(x), x.max() + 1))
+
+
+def test_tail_fit_recovers_parameters(rng):
+    x, m, t = _gumbel_sample(rng, 0.4, 0.03, 60000)
+    fit = fit_null_tail(x, m, t, tail_evalue=0.02)
+    assert fit.lam == pytest.approx(0.4, rel=0.06) and fit.K == pytest.approx(0.03, rel=0.4)
+    with pytest.raises(ValueError, match="tail_evalue"):
+        fit_null_tail(x, m, t, tail_evalue=0.0)
+
+
+def test_tail_fit_calibrates_a_heavy_tailed_mixture(rng):
+    """Decoys where 10 % of pairs have a heavier tail (smaller λ): the whole-distribution fit
+    gives far too many hits at small E-values, the tail fit about the nominal number."""
+    x, m, t = _gumbel_sample(rng, 0.4, 0.03, 180000)
+    y, m2, t2 = _gumbel_sample(rng, 0.25, 0.01, 20000)
+    x, m, t = np.concatenate([x, y]), np.concatenate([m, m2]), np.concatenate([t, t2])
+
+    def hits(null, e):  # pairs with E-value ≤ e, per expected
+        return np.sum(null.evalue(x, m, t) <= e) / (len(x) * e)
+
+    whole = fit_null(x, m, t, edges=(0.0,))
+    tail = fit_null_tail(x, m, t, tail_evalue=1e-3)
+    assert hits(whole, 1e-4) > 3
+    for e in (1e-4, 1e-3):
+        assert 0.5 < hits(tail, e) < 2
 
 
 def test_evalue_counts_unrelated_hits(rng):
@@ -128,6 +168,53 @@ def test_head_file_round_trip(rng, tmp_path):
         head.null,
         "abc",
     )
+
+
+def test_head_file_keeps_its_composition_calibration(rng, tmp_path):
+    import dataclasses
+
+    head = _random_head(rng)
+    assert HomologyHead.load(_saved(head, tmp_path / "old.safetensors")).composition_sd is None
+    head = dataclasses.replace(
+        head,
+        composition_reference=4.5,
+        composition_location=NullModel(0.37, 0.02),
+        composition_sd=3.9,
+    )
+    back = HomologyHead.load(_saved(head, tmp_path / "new.safetensors"))
+    assert back.composition_reference == pytest.approx(4.5)
+    assert back.composition_location == NullModel(0.37, 0.02)
+    assert back.composition_sd == pytest.approx(3.9)
+    meta = _metadata(tmp_path / "new.safetensors")
+    meta["composition_sd"] = -1.0
+    with pytest.raises(ValueError, match="bad.safetensors: field 'composition_sd'"):
+        HomologyHead.load(_with_metadata(head, meta, tmp_path / "bad.safetensors"))
+    del meta["composition_sd"]
+    del meta["composition_location"]["K"]
+    with pytest.raises(ValueError, match="composition_location: null parameter.s. K missing"):
+        HomologyHead.load(_with_metadata(head, meta, tmp_path / "bad2.safetensors"))
+
+
+def _saved(head, path):
+    head.save(path)
+    return path
+
+
+def _metadata(path):
+    with open(path, "rb") as fh:
+        n = int.from_bytes(fh.read(8), "little")
+        return json.loads(json.loads(fh.read(n))["__metadata__"]["rnabert_homology_head"])
+
+
+def _with_metadata(head, meta, path):
+    from safetensors.numpy import save_file
+
+    save_file(
+        {"proj": head.proj, "base": head.base},
+        str(path),
+        metadata={"rnabert_homology_head": json.dumps(meta)},
+    )
+    return path
 
 
 def test_head_refusals(rng, tmp_path):

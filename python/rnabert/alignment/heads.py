@@ -65,6 +65,11 @@ class HomologyHead:
     encoder_sha256: str = ""
     # median composition shift of training queries (see .composition); None: no correction known
     composition_reference: Optional[float] = None
+    # the null whose Gumbel mean locates a typical query's shuffles (None: ``null`` itself); kept
+    # apart so that refitting ``null`` on the tail does not move the composition shifts
+    composition_location: Optional[NullModel] = None
+    # typical standard deviation of a query's scores against its shuffles (None: no scaling)
+    composition_sd: Optional[float] = None
 
     @property
     def input_dim(self) -> int:
@@ -117,6 +122,10 @@ class HomologyHead:
         }
         if self.composition_reference is not None:
             meta["composition_reference"] = self.composition_reference
+        if self.composition_location is not None:
+            meta["composition_location"] = self.composition_location.to_dict()
+        if self.composition_sd is not None:
+            meta["composition_sd"] = self.composition_sd
         save_file(
             {
                 "proj": np.ascontiguousarray(self.proj, np.float32),
@@ -139,6 +148,14 @@ class HomologyHead:
         if "null" not in meta:
             raise ValueError(f"{path}: field 'null' (the fitted null parameters) missing")
         null = NullModel.from_dict(meta["null"], source=str(path))
+        location = meta.get("composition_location")
+        if location is not None:
+            location = NullModel.from_dict(location, source=f"{path}: composition_location")
+        sd = meta.get("composition_sd")
+        if sd is not None and not (isinstance(sd, (int, float)) and sd > 0):
+            raise ValueError(
+                f"{path}: field 'composition_sd' must be a positive number, got {sd!r}"
+            )
         params = AlignParams(
             mode="local",
             scale=meta["scale"],
@@ -162,6 +179,8 @@ class HomologyHead:
             None
             if meta.get("composition_reference") is None
             else float(meta["composition_reference"]),
+            location,
+            None if sd is None else float(sd),
         )
 
 
