@@ -110,6 +110,51 @@ def _composition_head():
     return dataclasses.replace(sequence_head(NullModel(0.5, 0.05)), composition_reference=0.0)
 
 
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no homology head shipped")
+def test_shipped_head_carries_its_calibration():
+    """The shipped head loads with the tail-fitted E-value null, the composition location it was
+    centred with, and the typical spread of a query's shuffles."""
+    from rnabert.alignment.heads import load_homology_head
+
+    head = load_homology_head()
+    assert head.composition_reference is not None and head.composition_sd > 0
+    loc = head.composition_location
+    assert loc is not None and loc != head.null and 0.1 < head.null.lam < 1.0
+    # both nulls call a 40-bit-ish score of two 100-base RNAs significant, neither a zero score
+    for null in (head.null, loc):
+        assert null.evalue(60.0, 100, 100) < 1e-3 < null.evalue(0.0, 100, 100)
+
+
+def test_query_correction_against_its_definition(rng):
+    import dataclasses
+
+    from rnabert.alignment.composition import correction_from_shuffles, expected_self_score
+
+    head = dataclasses.replace(
+        sequence_head(NullModel(0.3, 0.005)),
+        composition_reference=2.0,
+        composition_location=NullModel(0.4, 0.02),
+    )
+    lengths = np.array([50, 120, 300, 80])
+    self_scores = rng.normal(20.0, 4.0, size=(4, 8)) * np.array([1.0, 1.0, 6.0, 0.2])[:, None]
+    raw = rng.normal(25.0, 8.0, size=(4, 7))
+    q = np.arange(4)[:, None]
+    typical = (np.log(0.02 * lengths**2.0) + 0.5772156649) / 0.4 + 2.0  # location null's mean
+    np.testing.assert_allclose(expected_self_score(head, lengths), typical)
+    shift = self_scores.mean(1) - typical
+    plain = correction_from_shuffles(head, lengths, self_scores)  # no spread: a pure shift
+    np.testing.assert_allclose(plain.apply(raw, q), raw - shift[:, None])
+    spread = correction_from_shuffles(
+        dataclasses.replace(head, composition_sd=4.0), lengths, self_scores
+    )
+    sd = np.sqrt((7 * self_scores.var(1, ddof=1) + 7 * 16.0) / 14)
+    scale = np.minimum(1.0, 4.0 / sd)
+    assert scale[2] < 0.5 and scale[3] == 1.0  # a widely scattered query is damped, never raised
+    want = typical[:, None] + (raw - typical[:, None] - shift[:, None]) * scale[:, None]
+    np.testing.assert_allclose(spread.apply(raw, q), want)
+    np.testing.assert_allclose(spread.shift, shift)
+
+
 def test_composition_shift_flags_a_biased_query(rng):
     from rnabert.alignment.composition import composition_shifts
 
@@ -119,6 +164,11 @@ def test_composition_shift_flags_a_biased_query(rng):
     emb = rnabert.embed([("b", balanced), ("gc", biased)], model=model, device="cpu")
     shifts = composition_shifts(emb, _composition_head(), model=model)
     assert shifts.shape == (2,) and shifts[1] > shifts[0] + 5
+    from rnabert.alignment.composition import composition_correction
+
+    corr = composition_correction(emb, _composition_head(), model=model)
+    np.testing.assert_array_equal(corr.shift, shifts)  # same shuffles, same seed
+    np.testing.assert_array_equal(corr.scale, 1.0)  # no composition_sd: no scaling
 
 
 def test_composition_corrected_bits(rng):
