@@ -1,6 +1,7 @@
 """Homology evaluation on the held-out validation families, every method side by side in one run.
 
     python benchmarks/eval_homology.py [--json out.json]   # = rnabert evaluate-homology
+    python benchmarks/eval_homology.py --no-peers --no-comparisons   # the homology head alone
 
 Methods: the shipped homology head (score="bits"); the shipped encoder's plain cosine in local mode
 (the scoring before the head); a sequence-only Smith-Waterman (+2/−3, gaps 5 + 2k) through the same

@@ -31,6 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     p.add_argument("--head", metavar="PATH", default=None, help="homology head (default: shipped)")
     p.add_argument("--max-members", type=int, default=40, help="members per family at most")
     p.add_argument("--no-peers", action="store_true", help="skip blastn and nhmmer")
+    p.add_argument(
+        "--no-comparisons",
+        action="store_true",
+        help="skip the plain-cosine and Smith-Waterman heads (with --no-peers: the homology head "
+        "alone, plain and composition-corrected)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
 
@@ -53,6 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
                 head=head,
                 max_members=args.max_members,
                 peers=not args.no_peers,
+                comparisons=not args.no_comparisons,
                 seed=args.seed,
             )
         except (ValueError, FileNotFoundError) as exc:

@@ -173,15 +173,23 @@ def build_benchmark(
 
 
 # -- scoring ---------------------------------------------------------------------------------------
-def head_scores(head, emb, queries, database, threads=None, shifts=None) -> Dict[str, np.ndarray]:
-    """Local scores of queries × database under a head, with per-pair and database E-values."""
+def head_scores(
+    head, emb, queries, database, threads=None, shifts=None, correction=None
+) -> Dict[str, np.ndarray]:
+    """Local scores of queries × database under a head, with per-pair and database E-values.
+
+    ``shifts`` (one per sequence of ``emb``) are subtracted from each query's scores; a
+    ``correction`` (:class:`rnabert.alignment.composition.QueryCorrection` over the sequences of
+    ``emb``) is applied to them instead."""
     from ..alignment.engine import all_vs_all
 
     vec = head.vectors(emb)
     qe, de = vec.subset(queries), vec.subset(database)
     t = time.perf_counter()
     raw = all_vs_all(qe, head.params, targets=de, threads=threads).astype(np.float64)
-    if shifts is not None:  # composition correction: each query's own shift
+    if correction is not None:  # composition correction: each query's own location and spread
+        raw = correction.apply(raw, queries[:, None])
+    elif shifts is not None:  # composition correction: each query's own shift
         raw -= shifts[queries][:, None]
     seconds = time.perf_counter() - t
     lq, ld = emb.lengths[queries][:, None], emb.lengths[database][None, :]
@@ -249,11 +257,15 @@ def evaluate_homology(
     threads=None,
     seed: int = 0,
     shifts=None,
+    correction=None,
     log=print,
 ) -> Dict[str, Dict]:
     """Every method on one benchmark: search metrics (clan-neutral and clan-as-negative),
     calibration, speed, clustering ARI. ``heads``: name -> HomologyHead (the sequence-only baseline
-    is one too)."""
+    is one too). ``correction``: the queries' composition correction (its shifts, averaged over a
+    pair, correct the clustering)."""
+    if correction is not None:
+        shifts = correction.shift
     homolog, counted = bench.truth(clan_neutral=True)
     _, counted_strict = bench.truth(clan_neutral=False)
     results: Dict[str, Dict] = {}
@@ -279,7 +291,7 @@ def evaluate_homology(
         log(f"{name}: {r['search']}")
 
     for name, head in heads.items():
-        s = head_scores(head, emb, bench.queries, bench.database, threads, shifts)
+        s = head_scores(head, emb, bench.queries, bench.database, threads, shifts, correction)
         record(name, -np.log(s["e_pair"]), s["e_db"], s["seconds"])
         results[name]["clustering"] = {}
         for set_name, members in sets.items():
@@ -377,6 +389,7 @@ def evaluate_homology_on_rfam(
     head=None,
     max_members: int = 40,
     peers: bool = True,
+    comparisons: bool = True,
     seed: int = 0,
     thresholds=(0.0, 5.0, 10.0, 15.0, 20.0, 30.0),
     log=print,
@@ -388,6 +401,8 @@ def evaluate_homology_on_rfam(
     The nulls of the two comparison heads are fitted on 200 training-family queries against
     shuffles of 600 other training families' members, and each head's clustering threshold is
     chosen on 150 training families: the validation families are only measured.
+    ``comparisons=False`` leaves out the cosine and Smith-Waterman heads (and ``peers=False``
+    blastn and nhmmer): the homology head alone, plain and composition-corrected.
 
     Returns (results, {head name: clustering threshold}); print with :func:`format_results`.
     """
@@ -412,15 +427,16 @@ def evaluate_homology_on_rfam(
             warnings.simplefilter("ignore", AmbiguousBaseWarning)
             return embed_sequences(list(zip(names, seqs)), model=model, device="cpu")
 
-    rng = np.random.default_rng(seed + 7)
-    seqs = null_sequences([f.alignment for f in train], 200, 600, rng)
-    null_emb = embed([f"n{k}" for k in range(len(seqs))], seqs)
-    qn, dn = np.arange(200), np.arange(200, 800)
-    heads = {
-        "rnabert bits (homology head)": head if head is not None else load_homology_head(),
-        "encoder cosine, local": fit_head_null(cosine_head(), null_emb, qn, dn),
-        "sequence-only SW +2/-3 (same engine)": fit_head_null(sequence_head(), null_emb, qn, dn),
-    }
+    heads = {"rnabert bits (homology head)": head if head is not None else load_homology_head()}
+    if comparisons:
+        rng = np.random.default_rng(seed + 7)
+        seqs = null_sequences([f.alignment for f in train], 200, 600, rng)
+        null_emb = embed([f"n{k}" for k in range(len(seqs))], seqs)
+        qn, dn = np.arange(200), np.arange(200, 800)
+        heads["encoder cosine, local"] = fit_head_null(cosine_head(), null_emb, qn, dn)
+        heads["sequence-only SW +2/-3 (same engine)"] = fit_head_null(
+            sequence_head(), null_emb, qn, dn
+        )
     dev_idx = development_families(len(train))
     dev = build_benchmark([train[i].alignment for i in sorted(dev_idx)], max_members=8, seed=seed)
     dev_emb = embed(dev.names, dev.seqs)
@@ -457,12 +473,15 @@ def evaluate_homology_on_rfam(
         )
     main = heads["rnabert bits (homology head)"]
     if main.composition_reference is not None:
-        from ..alignment.composition import composition_shifts
+        from ..alignment.composition import QueryCorrection, composition_correction
 
         # every real sequence is a query or a clustering member; shuffles are only targets
         real = np.where(~bench.decoy)[0]
-        shifts = np.zeros(len(bench.seqs))
-        shifts[real] = composition_shifts(emb.subset(real), main, model=model, seed=seed)
+        part = composition_correction(emb.subset(real), main, model=model, seed=seed)
+        n = len(bench.seqs)
+        correction = QueryCorrection(np.zeros(n), np.ones(n), np.zeros(n))
+        for field in ("shift", "scale", "typical"):
+            getattr(correction, field)[real] = getattr(part, field)
         name = "rnabert bits, composition-corrected"
         chosen[name] = chosen["rnabert bits (homology head)"]
         results.update(
@@ -473,7 +492,7 @@ def evaluate_homology_on_rfam(
                 cluster_threshold=chosen[name],
                 peers=False,
                 seed=seed,
-                shifts=shifts,
+                correction=correction,
                 log=log,
             )
         )
