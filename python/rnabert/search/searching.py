@@ -247,7 +247,7 @@ class _Context:
         units = db.units
         self.lengths = units.column("length").to_numpy().astype(np.int64)
         self.starts = units.column("start").to_numpy().astype(np.int64)
-        self.targets = units.column("target").to_pylist()
+        self.targets = units.column("target")  # read per hit: a list of 10^5 names costs 10 ms
         self.unit_seqs = units.column("sequence")
         self.offsets = np.zeros(len(self.lengths) + 1, np.int64)
         np.cumsum(self.lengths, out=self.offsets[1:])
@@ -416,7 +416,7 @@ class _Context:
             q = owner[pi]
             h = Hit(
                 records[q].name,
-                self.targets[int(u)],
+                self.targets[int(u)].as_py(),
                 float(score[k]),
                 float(evalue[k]),
                 qs,
@@ -558,7 +558,11 @@ class _Outputs:
         if alignments is not None:
             # a hits file started again starts its alignments again too
             again = resume and (self.hits is None or self.hits.resumed)
-            self.sto = ResumableOutput(alignments, key, resume=again)
+            try:
+                self.sto = ResumableOutput(alignments, key, resume=again)
+            except ValueError:
+                self.close()
+                raise
         lead = self.hits if self.hits is not None else self.sto
         self.chunks = lead.chunks if lead is not None else 0
         if self.hits is not None and self.sto is not None:
