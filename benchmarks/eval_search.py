@@ -13,7 +13,8 @@ the fraction of the exhaustive search's hits with E ≤ 0.01 that the prefiltere
 
 ``--speed-targets N``: one 100-nt query against N synthetic targets of 100 nt (2,000 random
 sequences embedded once, their vectors repeated), prefiltered and exhaustive (``--speed-repeats``
-alternating runs of each, medians), with blastn and nhmmer on the same targets. ``--genome-mb
+alternating runs of each, medians, the load average before and after), with blastn and nhmmer
+on the same targets; ``--speed-db DIR`` keeps that database in DIR and uses it again. ``--genome-mb
 X``: a random X-Mb genome-like target with 10 example RNAs planted on both strands, built and
 searched end to end (time, peak memory, hits found).
 ``--knn-sizes N ...``: the pooled-vector k-NN index, exact scan against HNSW, at each size (the
@@ -161,15 +162,18 @@ def speed(args, model, tmp):
     base = 2000
     seqs = ["".join(rng.choice(list("ACGU"), 100)) for _ in range(base + 1)]
     query, seqs = seqs[0], seqs[1:]
-    small = Database.build(
-        os.path.join(tmp, "speed_base"), [(f"s{i}", s) for i, s in enumerate(seqs)], model=model,
-        progress=False,
-    )  # fmt: skip
     reps = -(-args.speed_targets // base)
-    big = os.path.join(tmp, "speed_db")
-    os.makedirs(big)
-    _repeat_database(small, big, reps)
-    os.sync()  # the copies written back before timing, not during it
+    # --speed-db: the synthetic database kept there and used again (side-by-side runs of two
+    # versions of the code on the very same files)
+    big = args.speed_db or os.path.join(tmp, "speed_db")
+    if not os.path.exists(os.path.join(big, "manifest.json")):
+        small = Database.build(
+            os.path.join(tmp, "speed_base"), [(f"s{i}", s) for i, s in enumerate(seqs)],
+            model=model, progress=False,
+        )  # fmt: skip
+        os.makedirs(big, exist_ok=True)
+        _repeat_database(small, big, reps)
+        os.sync()  # the copies written back before timing, not during it
     db = Database.open(big)
     n = db.info()["targets"]
     qfa = os.path.join(tmp, "speed_q.fa")
@@ -183,6 +187,7 @@ def speed(args, model, tmp):
     exhaustive = {(h.target, h.tstart): h for h in found["exhaustive"]}
     assert all(exhaustive.get((h.target, h.tstart)) == h for h in found["prefiltered"])
     # runs alternate, so a change of the machine's load falls on both; the median of each is kept
+    print(f"load average before {os.getloadavg()}", flush=True)
     times = {name: [] for name, _ in runs}
     for _ in range(args.speed_repeats):
         for name, kw in runs:
@@ -195,7 +200,7 @@ def speed(args, model, tmp):
         print(f"speed, {n} targets, {name}: {out[name]:.2f} s (median of {each})", flush=True)
     out["ratio"] = out["exhaustive"] / out["prefiltered"]
     print(f"speed, {n} targets, exhaustive / prefiltered: {out['ratio']:.1f}x", flush=True)
-    print(f"load average {os.getloadavg()}", flush=True)
+    print(f"load average after {os.getloadavg()}", flush=True)
     if args.no_peers:
         return out
     targets = [(f"t{k}_{i}", s) for k in range(reps) for i, s in enumerate(seqs)][:n]
@@ -336,6 +341,7 @@ def main():
     ap.add_argument("--speed-targets", type=int, default=0)
     ap.add_argument("--genome-mb", type=float, default=0)
     ap.add_argument("--speed-repeats", type=int, default=3)
+    ap.add_argument("--speed-db", help="keep (or reuse) the --speed-targets database here")
     ap.add_argument("--knn-sizes", type=int, nargs="*", default=[])
     ap.add_argument("--skip-benchmark", action="store_true")
     ap.add_argument("--json")
