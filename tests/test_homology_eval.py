@@ -123,3 +123,38 @@ def test_evaluate_homology_command_refuses_bad_input(tmp_path):
     )
     assert res.returncode == 2 and "holds none of the validation families" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_head_scores_apply_the_query_correction(rng):
+    """The corrected method's E-values are the null's of each query's corrected scores; a
+    correction of scale 1 is its shift subtracted."""
+    from rnabert.alignment.composition import QueryCorrection
+    from rnabert.alignment.engine import all_vs_all
+    from rnabert.alignment.heads import sequence_head
+    from rnabert.embeddings import Embeddings
+    from rnabert.evaluate.homology import head_scores
+
+    seqs = ["".join(rng.choice(list("ACGU"), int(rng.integers(20, 60)))) for _ in range(7)]
+    emb = Embeddings.from_arrays(
+        [np.zeros((len(s), 120), np.float32) for s in seqs], sequences=seqs
+    )
+    head = sequence_head()
+    queries, database = np.array([0, 3]), np.array([1, 2, 4, 5, 6])
+    raw = all_vs_all(
+        head.vectors(emb).subset(queries), head.params, targets=head.vectors(emb).subset(database)
+    ).astype(np.float64)
+    corr = QueryCorrection(
+        rng.normal(0, 3, 7), np.where(np.arange(7) == 3, 0.5, 1.0), rng.normal(10, 1, 7)
+    )
+    got = head_scores(head, emb, queries, database, correction=corr)
+    want = (
+        corr.typical[queries][:, None]
+        + (raw - corr.typical[queries][:, None] - corr.shift[queries][:, None])
+        * corr.scale[queries][:, None]
+    )
+    np.testing.assert_allclose(got["raw"], want)
+    np.testing.assert_allclose(got["raw"][0], raw[0] - corr.shift[0])  # scale 1: a shift
+    L = emb.lengths
+    np.testing.assert_allclose(
+        got["e_pair"], head.null.evalue(want, L[queries][:, None], L[database][None, :])
+    )
