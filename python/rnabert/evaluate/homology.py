@@ -443,14 +443,14 @@ def evaluate_homology_on_rfam(
     dev_sets = _draw_cluster_sets(dev, seed)
     chosen = {}
     for name, h in heads.items():
-        ari = {
+        by_threshold = {
             t: np.mean(
                 [ari(dev.family[m], cluster_with_head(h, dev_emb, m, t)) for m in dev_sets.values()]
             )
             for t in thresholds
         }
-        chosen[name] = max(ari, key=ari.get)
-        best = ari[chosen[name]]
+        chosen[name] = max(by_threshold, key=by_threshold.get)
+        best = by_threshold[chosen[name]]
         log(f"{name}: clustering threshold {chosen[name]} bits (training ARI {best:.3f})")
     bench = build_benchmark(val, max_members=max_members, seed=seed)
     log(
