@@ -153,6 +153,8 @@ def test_query_correction_against_its_definition(rng):
     want = typical[:, None] + (raw - typical[:, None] - shift[:, None]) * scale[:, None]
     np.testing.assert_allclose(spread.apply(raw, q), want)
     np.testing.assert_allclose(spread.shift, shift)
+    back = spread.apply(spread.raw_threshold(31.5)[:, None], q)
+    np.testing.assert_allclose(back, 31.5)
 
 
 def test_composition_shift_flags_a_biased_query(rng):

@@ -93,6 +93,12 @@ class QueryCorrection:
         t = self.typical[query]
         return t + (raw - t - self.shift[query]) * self.scale[query]
 
+    def raw_threshold(self, corrected) -> np.ndarray:
+        """The raw score at which each query's corrected score reaches ``corrected`` (the inverse
+        of :meth:`apply`, float64 (n,)): its minimum is an engine threshold that admits every pair
+        that may pass."""
+        return self.typical + self.shift + (corrected - self.typical) / self.scale
+
 
 def correction_from_shuffles(head, lengths, self_scores) -> QueryCorrection:
     """The :class:`QueryCorrection` of sequences of ``lengths`` whose scores against shuffles of
