@@ -300,8 +300,12 @@ def test_search_killed_and_resumed_from_the_command_line_is_byte_identical(
     cmd = ["search", *common, "-o", str(part), "--alignments", str(tmp_path / "p.sto")]
     _kill_after_batches(cmd, part, batches=2)
     capsys.readouterr()
+    for other in (["--max-hits", "3"], ["--plot", str(tmp_path / "p.png")]):  # refused, one line
+        assert main([*cmd, "--resume", *other]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and ("other inputs or options" in err[0] or "--plot" in err[0]), err
     assert main([*cmd, "--resume"]) == 0
-    assert "resuming" in capsys.readouterr().err
+    assert "resumed" in capsys.readouterr().err
     assert part.read_bytes() == whole.read_bytes()
     assert (tmp_path / "p.sto").read_bytes() == (tmp_path / "w.sto").read_bytes()
     # refusals come in one line, before any work

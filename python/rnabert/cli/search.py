@@ -123,8 +123,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
 
         db = Database.open(args.database)
         check_outputs(args.output, args.alignments, input_files(args.queries, db))  # before work
-        if args.resume:
-            _say_resume(args.output)
+        if args.resume and args.plot is not None and os.path.exists(args.output + ".partial.json"):
+            # the hits of the batches searched before the interruption are in the file only
+            raise CliError(
+                "--plot draws the hits this run finds, and a resumed run skips the queries "
+                "searched before: resume without --plot"
+            )
         if db.scoring.null is None:
             print(
                 f"rnabert search: note: {args.database} scores with the plain cosine of a model "
@@ -132,6 +136,7 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
                 "E-values (--max-evalue is ignored; use --min-score)",
                 file=sys.stderr,
             )
+        done = _batches_done(args.output) if args.resume else None
         model = load_model(args.weights, device=resolve_device(args.device))
         hits = search(
             args.queries,
@@ -153,25 +158,30 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
             device=args.device,
             progress=False if args.no_progress else None,
         )
+        if args.resume:
+            _say_resume(args.output, done)
         queries = len({h.query for h in hits})
         print(f"{len(hits)} hits for {queries} queries -> {args.output}", file=sys.stderr)
         if args.plot is not None:
             _plot(args, db, model, hits)
         return 0
 
-    def _say_resume(output) -> None:
+    def _batches_done(output):
+        """The complete batches an interrupted search recorded for ``output`` (None: none)."""
         import json
 
         try:
             with open(output + ".partial.json") as fh:
-                done = int(json.load(fh)["chunks"])
+                return int(json.load(fh)["chunks"])
         except (OSError, ValueError, KeyError, TypeError):
-            done = None
+            return None
+
+    def _say_resume(output, done) -> None:
         if done is None:
-            print(f"rnabert search: no interrupted search to resume for {output}: starting",
+            print(f"rnabert search: there was no interrupted search to resume for {output}",
                   file=sys.stderr)  # fmt: skip
         else:
-            print(f"rnabert search: resuming {output} after {done} complete batch(es) of queries",
+            print(f"rnabert search: resumed {output} after {done} complete batch(es) of queries",
                   file=sys.stderr)  # fmt: skip
 
     def _plot(args, db, model, hits) -> None:
