@@ -414,6 +414,23 @@ def test_cli_train_then_classify_round_trip(tmp_path, capsys):
     assert capsys.readouterr().out == out.read_text()  # "-": standard output
 
 
+def test_cli_trains_an_averaged_pair_of_heads_and_predicts_with_it(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    train_fa = _write(tmp_path / "train.fa", _toy(rng, 8))
+    query_fa = _write(tmp_path / "q.fa", _toy(rng, 2, offset=50), labelled=False)
+    head = tmp_path / "pair.safetensors"
+    argv = ["classify", "train", str(train_fa), "-o", str(head), "--pool", "conv-bases", "mean"]
+    argv += ["--kmer", "0", "--hidden", "0", "--l2", "1e-3", "--conv-epochs", "2"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "conv-bases head (2 x 64 channels; epoch " in err and "pool mean head" in err
+    assert "(probabilities averaged)" in err
+    assert main(["classify", str(query_fa), "--head", str(head), "-q"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert rows[0] == ["name", "label", "probability", "au_rich", "gc_rich"]
+    assert [r[1] for r in rows[1:]] == ["gc_rich"] * 2 + ["au_rich"] * 2
+
+
 def test_cli_bad_input_exits_2_with_one_line(tmp_path):
     bad = tmp_path / "nolabel.fa"
     bad.write_text(">x1 tRNA\nACGU\n>y2\nGGGG\n")

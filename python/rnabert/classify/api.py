@@ -237,6 +237,7 @@ def classify(
     return Classification(list(emb.names), labels, probabilities, classes, emb.pooled())
 
 
+KINDS = ("conv", "conv-bases", "mean", "meanmax", "attention")
 SHIPPED_RECIPE = ("conv", "meanmax")
 
 
@@ -270,7 +271,8 @@ def train(
     ----------
     pool : str or sequence of str
         One head: ``"conv"`` (convolutions over the per-base embeddings and one-hot bases,
-        :func:`.training.fit_conv_head`), ``"mean"``, ``"meanmax"`` or ``"attention"`` (a
+        :func:`.training.fit_conv_head`), ``"conv-bases"`` (the same on the bases alone),
+        ``"mean"``, ``"meanmax"`` or ``"attention"`` (a
         classifier on pooled vectors, :class:`ClassHead`). Several: one head of each kind,
         trained separately, probabilities averaged (:class:`HeadEnsemble`). Default: a conv head
         and a mean+max head with k-mers, the recipe of the shipped head.
@@ -305,8 +307,8 @@ def train(
     if not kinds or len(set(kinds)) != len(kinds):
         raise ValueError(f"pool must name one or more distinct head kinds, got {pool!r}")
     for kind in kinds:
-        if kind not in ("mean", "meanmax", "attention", "conv"):
-            raise ValueError(f"pool must be 'conv', 'mean', 'meanmax' or 'attention', got {kind!r}")
+        if kind not in KINDS:
+            raise ValueError(f"pool must be among {', '.join(KINDS)}, got {kind!r}")
     if not 0 <= int(kmer) <= 8:
         raise ValueError(f"kmer must be in 0..8, got {kmer}")
     if out is not None:
@@ -328,8 +330,14 @@ def train(
     }
     heads = []
     for kind in kinds:
-        if kind == "conv":
-            head = ClassHead(classes, emb.dim, "conv", encoder_fingerprint=fingerprint)
+        if kind in ("conv", "conv-bases"):
+            head = ClassHead(
+                classes,
+                emb.dim,
+                "conv",
+                encoder_fingerprint=fingerprint,
+                embedding=kind == "conv",
+            )
             head.info = {**info, "epochs": str(conv_epochs)}
             fit_conv_head(
                 head, emb, labels, epochs=conv_epochs, validation=validation, seed=seed,

@@ -97,7 +97,7 @@ class ClassHead(nn.Module):
         encoder_fingerprint: str = "",
         info: Optional[Dict[str, str]] = None,
         kmer: int = 0,
-        conv_channels: int = 128,
+        conv_channels: int = 64,
         conv_kernel: int = 9,
         conv_layers: int = 2,
         conv_dilation: int = 1,
@@ -184,6 +184,12 @@ class ClassHead(nn.Module):
             )
         else:
             self.classifier = nn.Sequential(nn.Linear(n_features, len(classes)))
+
+    @property
+    def kind(self) -> str:
+        """What ``rnabert classify train --pool`` calls this head: its pooling, or "conv-bases"
+        for a conv head on the one-hot bases alone."""
+        return "conv-bases" if self.pool == "conv" and not self.embedding else self.pool
 
     # -- the computation ---------------------------------------------------------------------------
     def pooled(self, values: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
@@ -548,7 +554,8 @@ class HeadEnsemble:
 
     @property
     def pool(self) -> str:
-        return "+".join(m.pool for m in self.members)
+        """The members' kinds joined by "+" (``conv+meanmax``)."""
+        return "+".join(m.kind for m in self.members)
 
     def check_encoder(self, fingerprint: str, source: str = "the model") -> None:
         for m in self.members:

@@ -344,7 +344,8 @@ def fit_conv_head(
             if len(held):
                 acc, f1 = score_held()
                 history.append(round(f1, 4))
-                if best is None or f1 > best[1]:
+                # on a tie the later epoch: further down the learning-rate decay
+                if best is None or f1 >= best[1]:
                     state = {k: v.detach().clone() for k, v in head.state_dict().items()}
                     best = (epoch, f1, acc, state)
             if bar is not None:

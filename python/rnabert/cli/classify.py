@@ -93,11 +93,12 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     t.add_argument(
         "--pool",
         nargs="+",
-        choices=("conv", "mean", "meanmax", "attention"),
+        choices=("conv", "conv-bases", "mean", "meanmax", "attention"),
         default=["conv", "meanmax"],
         metavar="KIND",
         help="head kinds (several: trained separately, probabilities averaged): conv "
-        "(convolutions over the per-base embeddings and bases); mean, meanmax (mean and "
+        "(convolutions over the per-base embeddings and bases), conv-bases (over the bases "
+        "alone); mean, meanmax (mean and "
         "maximum), attention (mean and learned attention pools): a classifier on pooled "
         "embeddings (default: conv meanmax, as the shipped head)",
     )
@@ -291,7 +292,7 @@ def _summary(head) -> str:
     import json
 
     if head.pool == "conv":
-        text = f"conv head ({head.conv_layers} x {head.conv_channels} channels"
+        text = f"{head.kind} head ({head.conv_layers} x {head.conv_channels} channels"
         validation = head.info.get("validation")
         if validation:
             v = json.loads(validation)
