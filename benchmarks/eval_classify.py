@@ -191,7 +191,8 @@ def conv_result(name, spec, emb, labels, train, test, classes, fingerprint, args
         t0 = time.time()
         head = make_head()
         fit_conv_head(
-            head, emb.subset(idx), [labels[i] for i in idx], seed=args.seed, progress=True,
+            head, emb.subset(idx), [labels[i] for i in idx], seed=args.seed + spec.get("seed", 0),
+            progress=True,
             **CONV_FIT,
         )  # fmt: skip
         head.save(path)
@@ -268,6 +269,7 @@ CONV_METHODS = {
     # a comparison, not a candidate to ship: test numbers only (two cores' time)
     "(g) conv: random encoder + one-hot": {"encoder": "random", "cv": False},
     "(h) conv: one-hot bases only": {"encoder": "none", "cv": True},
+    "(h2) conv: one-hot bases only, seed + 1": {"encoder": "none", "cv": True, "seed": 1},
 }
 # the new head kind: conv heads and a pooled-vector head trained apart, probabilities averaged;
 # the one with the best CV among those on the shipped encoder is shipped
@@ -279,6 +281,12 @@ ENSEMBLES = {
     "(E2) shipped encoder: conv (f) + one-hot conv (h) + MLP (a), averaged": (
         "(f) conv: shipped encoder + one-hot",
         "(h) conv: one-hot bases only",
+        "(a+b) shipped encoder mean+max + k-mers",
+    ),
+    "(E3) shipped encoder: conv (f) + one-hot convs (h, h2) + MLP (a), averaged": (
+        "(f) conv: shipped encoder + one-hot",
+        "(h) conv: one-hot bases only",
+        "(h2) conv: one-hot bases only, seed + 1",
         "(a+b) shipped encoder mean+max + k-mers",
     ),
     "(G) random encoder through E1: conv (g) + MLP (c), averaged": (

@@ -282,6 +282,21 @@ def test_train_a_conv_and_pooled_ensemble_through_the_encoder(tmp_path, model):
         rnabert.classify(queries, head=loaded, model=new_model(seed=1), device="cpu")
 
 
+def test_a_kind_named_twice_is_a_second_head_with_the_next_seed(tmp_path, model):
+    rng = np.random.default_rng(4)
+    path = _write(tmp_path / "t.fa", _motif_set(rng, 6))
+    head = rnabert.classify.train(
+        path, model=model, pool=("conv-bases", "conv-bases"), conv_epochs=3, device="cpu", seed=5,
+    )  # fmt: skip
+    assert isinstance(head, HeadEnsemble) and len(head.members) == 2
+    assert [m.info["seed"] for m in head.members] == ["5", "6"]
+    a, b = head.members
+    assert not all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                         b.state_dict().values()))  # fmt: skip
+    with pytest.raises(ValueError, match="one or more head kinds"):
+        rnabert.classify.train(path, model=model, pool=(), device="cpu")
+
+
 def _rewrite(src, dst, change):
     """Copy a head file with its JSON description changed by ``change(description)``."""
     import json

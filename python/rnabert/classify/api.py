@@ -274,8 +274,9 @@ def train(
         :func:`.training.fit_conv_head`), ``"conv-bases"`` (the same on the bases alone),
         ``"mean"``, ``"meanmax"`` or ``"attention"`` (a
         classifier on pooled vectors, :class:`ClassHead`). Several: one head of each kind,
-        trained separately, probabilities averaged (:class:`HeadEnsemble`). Default: a conv head
-        and a mean+max head with k-mers, the recipe of the shipped head.
+        trained separately, probabilities averaged (:class:`HeadEnsemble`); a kind named again
+        is one more head of that kind, seeded ``seed`` + 1, + 2, .... Default: the recipe of the
+        shipped head (:data:`SHIPPED_RECIPE`).
     kmer : int
         Give the pooled-vector heads the k-mer frequencies for k = 1..kmer too (0: embeddings
         only; the conv head reads the bases themselves).
@@ -304,8 +305,8 @@ def train(
     from .training import default_grid, fit_conv_head, fit_head, select_by_cross_validation
 
     kinds = [pool] if isinstance(pool, str) else list(pool)
-    if not kinds or len(set(kinds)) != len(kinds):
-        raise ValueError(f"pool must name one or more distinct head kinds, got {pool!r}")
+    if not kinds:
+        raise ValueError(f"pool must name one or more head kinds, got {pool!r}")
     for kind in kinds:
         if kind not in KINDS:
             raise ValueError(f"pool must be among {', '.join(KINDS)}, got {kind!r}")
@@ -329,7 +330,9 @@ def train(
         "seed": str(seed),
     }
     heads = []
-    for kind in kinds:
+    for k, kind in enumerate(kinds):
+        # a kind named again is another head of that kind: another seed
+        seed_k = int(seed) + kinds[:k].count(kind)
         if kind in ("conv", "conv-bases"):
             head = ClassHead(
                 classes,
@@ -338,15 +341,16 @@ def train(
                 encoder_fingerprint=fingerprint,
                 embedding=kind == "conv",
             )
-            head.info = {**info, "epochs": str(conv_epochs)}
+            head.info = {**info, "epochs": str(conv_epochs), "seed": str(seed_k)}
             fit_conv_head(
-                head, emb, labels, epochs=conv_epochs, validation=validation, seed=seed,
+                head, emb, labels, epochs=conv_epochs, validation=validation, seed=seed_k,
                 progress=progress,
             )  # fmt: skip
         else:
             head = _train_pooled(
                 emb, labels, classes, fingerprint, kind, kmer, hidden, l2, grid, folds, epochs,
-                seed, progress, dict(info), default_grid, fit_head, select_by_cross_validation,
+                seed_k, progress, {**info, "seed": str(seed_k)}, default_grid, fit_head,
+                select_by_cross_validation,
             )  # fmt: skip
         heads.append(head)
     result = heads[0] if len(heads) == 1 else HeadEnsemble(heads, info=info)
