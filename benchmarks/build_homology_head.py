@@ -19,6 +19,8 @@ ranking are printed. The validation families are never read.
     \
         --grid 1.0,-1.0,3,0.5 1.4,-1.0,5,1 ...     (mix,bias,gap_open,gap_extend at scale 3)
     python benchmarks/build_homology_head.py --keep-scoring   # refit the calibration only
+    python benchmarks/build_homology_head.py --weights W.safetensors --out head.safetensors
+        # a head for other encoder weights (a fine-tuned encoder): same grid, nulls refitted
 """
 
 from __future__ import annotations
@@ -87,13 +89,18 @@ def main():
         help="keep the shipped head's scoring and composition location; refit the E-value null "
         "and the composition spread only",
     )
+    ap.add_argument(
+        "--weights",
+        default=str(DEFAULT_WEIGHTS),
+        help="encoder weights the head scores (default: the shipped encoder)",
+    )
     ap.add_argument("--calib-families", type=int, default=200)
     ap.add_argument("--tail-evalue", type=float, default=0.01)
     args = ap.parse_args()
     t0 = time.time()
     held = set(read_validation_file())
     fams = [f for f in read_families(args.data) if f.accession not in held]
-    model = rnabert.load_model()
+    model = rnabert.load_model(args.weights)
     if args.keep_scoring:
         head = HomologyHead.load(SHIPPED)
         if head.composition_location is None:  # a head from before the tail fit
@@ -237,7 +244,7 @@ def choose_scoring(args, fams, model):
         if best is None or m["roc1"] + m["sens_1fp"] > best[0]:
             best = (m["roc1"] + m["sens_1fp"], head)
     head = best[1]
-    sha = hashlib.sha256(open(DEFAULT_WEIGHTS, "rb").read()).hexdigest()
+    sha = hashlib.sha256(open(args.weights, "rb").read()).hexdigest()
     # composition correction: the median excess of the null queries over their own shuffles,
     # located by the whole-distribution null (which the tail fit then replaces as the E-value null)
     reference = reference_shift(null_emb.subset(q_null), head, model=model)
