@@ -105,6 +105,16 @@ def _rows_of(offsets: np.ndarray, seqs: np.ndarray) -> np.ndarray:
     return starts + np.arange(int(lengths.sum()))
 
 
+def _reset(head, seed) -> None:
+    """A fresh start whatever the head held, so fitting twice with one seed gives one head."""
+    torch.manual_seed(int(seed))  # the layers' initialisation
+    for module in head.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    for name, buf in head.named_buffers():
+        buf.fill_(1.0 if name.endswith("scale") else 0.0)
+
+
 def fit_head(
     head: ClassHead,
     data,
@@ -136,13 +146,7 @@ def fit_head(
     if n == 0:
         raise ValueError("no training examples")
     gen = torch.Generator().manual_seed(int(seed))
-    torch.manual_seed(int(seed))  # the layers' initialisation
-    # a fresh start whatever the head held: fitting twice with one seed gives one head
-    for module in head.modules():
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
-    for name, buf in head.named_buffers():
-        buf.fill_(1.0 if name.endswith("scale") else 0.0)
+    _reset(head, seed)
     ragged = head.pool == "attention"
     if not ragged:
         x = torch.from_numpy(
@@ -269,12 +273,7 @@ def fit_conv_head(
     counts = np.bincount(y.numpy(), minlength=len(classes))
     if validation > 0 and counts[counts > 0].min() >= 2:
         items, held = stratified_split(list(labels), validation, seed=seed)
-    torch.manual_seed(int(seed))  # the layers' initialisation
-    for module in head.modules():
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
-    for name, buf in head.named_buffers():
-        buf.fill_(1.0 if name.endswith("scale") else 0.0)
+    _reset(head, seed)
     offsets = np.asarray(emb.offsets, dtype=np.int64)
     lengths = np.diff(offsets)
     bases = head.base_tokens(emb)
