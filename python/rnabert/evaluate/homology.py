@@ -314,7 +314,9 @@ def evaluate_homology(
                 log(f"{name}: not installed, skipped")
                 continue
             res = run(q, d, threads=threads or 2)
-            record(name, -np.log(res.evalue), res.evalue, res.seconds)
+            # blastn prints E 0.0 for its best hits: -log gives +inf, which ranks them first
+            with np.errstate(divide="ignore"):
+                record(name, -np.log(res.evalue), res.evalue, res.seconds)
     return results
 
 
