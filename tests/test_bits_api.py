@@ -200,6 +200,32 @@ def test_composition_corrected_bits(rng):
     assert sorted(zip(kept.i, kept.j)) == sorted(
         (a, b) for a, b, s in zip(fixed.i, fixed.j, fixed.score) if s >= cut
     )
+    # a head with a typical spread: a query whose shuffles scatter more is also scaled down
+    import dataclasses
+
+    from rnabert.alignment.composition import composition_correction
+
+    wide = dataclasses.replace(head, composition_sd=0.5)
+    corr = composition_correction(emb, wide, model=model)
+    assert corr.scale.min() < 1.0
+    got = rnabert.align_many(
+        seqs, targets=tseqs, score="bits", head=wide, model=model, composition=True
+    )
+    raw = head.null.score_of_bits(plain.score)
+    np.testing.assert_allclose(
+        got.score, head.null.bits(corr.apply(raw, plain.i)), rtol=1e-4, atol=1e-3
+    )
+    within = rnabert.align_many(seqs, score="bits", head=wide, model=model, composition=True)
+    raw = head.null.score_of_bits(base.score)
+    want = head.null.bits((corr.apply(raw, base.i) + corr.apply(raw, base.j)) / 2)
+    np.testing.assert_allclose(within.score, want, rtol=1e-4, atol=1e-3)
+    cut = float(got.score.min()) + 0.5
+    kept = rnabert.align_many(
+        seqs, targets=tseqs, score="bits", head=wide, model=model, composition=True, min_score=cut
+    )
+    assert sorted(zip(kept.i, kept.j)) == sorted(
+        (a, b) for a, b, s in zip(got.i, got.j, got.score) if s >= cut
+    )
     with pytest.raises(ValueError, match="needs targets"):
         rnabert.align_many(seqs, score="bits", head=head, model=model, composition=True, top_k=1)
     with pytest.raises(ValueError, match="needs score='bits'"):

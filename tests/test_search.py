@@ -340,22 +340,25 @@ def test_command_line_build_info_search(tmp_path, records, capsys):
     assert "not an rnabert search database" in capsys.readouterr().err
 
 
-def test_composition_correction_shifts_each_querys_scores(db, records, model):
-    from rnabert.alignment.composition import composition_shifts
+def test_composition_correction_shifts_and_scales_each_querys_scores(db, records, model):
+    from rnabert.alignment.composition import composition_correction
     from rnabert.alignment.heads import load_homology_head
 
-    queries = records[:2]
+    queries = records[3:5]
     plain = search(queries, db, model=model, progress=False, composition=False, max_evalue=1e9)
     fixed = search(queries, db, model=model, progress=False, max_evalue=1e9)
     head = load_homology_head()
     emb = rnabert.embed(queries, model=model, device="cpu")
-    shift_bits = composition_shifts(emb, head, model=model) * head.null.lam / np.log(2)
+    correction = composition_correction(emb, head, model=model)
+    assert correction.scale.min() < 1.0  # the second query's shuffles scatter: scaled too
     before = {(h.query, h.target): h.bits for h in plain}
     names = [n for n, _ in queries]
     common = [(h.query, h.target, h.bits) for h in fixed if (h.query, h.target) in before]
     assert len(common) >= len(db) // 2
     for q, t, bits in common:
-        assert bits == pytest.approx(before[(q, t)] - shift_bits[names.index(q)], abs=1e-3)
+        raw = head.null.score_of_bits(before[(q, t)])
+        want = head.null.bits(correction.apply(raw, names.index(q)))
+        assert bits == pytest.approx(want, abs=1e-3)
 
 
 def test_prefilter_keeps_best_coarse_units_across_blocks(db, records, model, monkeypatch):

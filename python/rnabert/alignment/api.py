@@ -258,8 +258,10 @@ def align_many(
     composition : bool
         For ``score="bits"``: give each query its own null from 8 dinucleotide shuffles of itself
         (embedded with ``model``), so that composition-biased queries (GC-rich, repetitive) stop
-        scoring high against everything (:mod:`.composition`). With ``targets`` the query's shift
-        applies; within one set a pair gets the mean of its two; ``top_k`` needs ``targets`` then.
+        scoring high against everything (:mod:`.composition`: its scores are shifted by its own
+        excess and, where its shuffles scatter widely, shrunk towards a typical query's). With
+        ``targets`` the query's correction applies; within one set a pair gets the mean of its two
+        corrected scores; ``top_k`` needs ``targets`` then.
     **params
         Fields of :class:`AlignParams` (scale, bias, gap_open, gap_extend, free_ends, soft_scale);
         not with ``score="bits"``, whose scoring is the head's.
@@ -321,13 +323,13 @@ def align_many(
     if hom is not None:  # the engine compares the head's vectors, not the encoder's
         emb = hom.vectors(emb)
         temb = None if temb is None else hom.vectors(temb)
-    shifts = None
+    correction = None
     if hom is not None and composition:
-        from .composition import composition_shifts
+        from .composition import composition_correction
 
-        shifts = composition_shifts(raw_emb, hom, model=model)
+        correction = composition_correction(raw_emb, hom, model=model)
         if min_score is not None:  # the engine's threshold admits every pair that may pass
-            min_score += float(shifts.min())
+            min_score = float(correction.raw_threshold(min_score).min())
     n = len(emb)
     n_t = n if temb is None else len(temb)
     kind = "dp" if score == "bits" else score  # what the engine computes
@@ -393,12 +395,9 @@ def align_many(
             rows = _top_k_per_query(qi, sc, top_k)
             qi, tj, sc = qi[rows], tj[rows], sc[rows]
 
-    pair_shift = None
-    if shifts is not None:
-        pair_shift = shifts[qi] if temb is not None else (shifts[qi] + shifts[tj]) / 2
-        if min_score is not None:
-            keep = hom.null.bits(sc - pair_shift) >= min_bits
-            qi, tj, sc, pair_shift = qi[keep], tj[keep], sc[keep], pair_shift[keep]
+    if correction is not None and min_score is not None:
+        keep = hom.null.bits(_corrected(correction, sc, qi, tj, temb is None)) >= min_bits
+        qi, tj, sc = qi[keep], tj[keep], sc[keep]
     alignments = None
     if traceback:
         sel = np.stack([qi, tj], axis=1)
@@ -442,8 +441,8 @@ def align_many(
     t_len = (raw_emb if raw_temb is None else raw_temb).lengths
     from .bitscores import BitScores
 
-    if pair_shift is not None:
-        sc = sc - pair_shift
+    if correction is not None:
+        sc = _corrected(correction, sc, qi, tj, temb is None)
     return BitScores(
         qi,
         tj,
@@ -457,6 +456,14 @@ def align_many(
         lengths=raw_emb.lengths,
         target_lengths=t_len,
     )
+
+
+def _corrected(correction, raw, qi, tj, one_set: bool) -> np.ndarray:
+    """Composition-corrected scores of pairs: the query's correction, or within one set (no query
+    side) the mean of both sequences' corrections."""
+    if not one_set:
+        return correction.apply(raw, qi)
+    return (correction.apply(raw, qi) + correction.apply(raw, tj)) / 2
 
 
 def align_many_chunks(
