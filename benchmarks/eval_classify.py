@@ -432,7 +432,8 @@ def main():
         fingerprint = "" if enc == "none" else fingerprints[enc]
         r = conv_result(name, spec, emb, labels, train, test, classes, fingerprint, args)
         results[name] = r
-        add_row(name, r, *((r["cv"][0]["macro_f1"], r["cv"][0]["accuracy"]) if r["cv"] else ()))
+        cv = (r["cv"][0]["macro_f1"], r["cv"][0]["accuracy"]) if r["cv"] else (None,)
+        add_row(name, r, *cv)
     if only:
         return
     train_labels = [labels[i] for i in train]
