@@ -351,6 +351,15 @@ def test_old_format_files_load_and_bad_fields_are_named(toy_head, tmp_path, mode
         assert "\n" not in str(info.value)
 
 
+def test_the_command_line_trains_the_shipped_recipe_by_default():
+    from rnabert.classify.api import SHIPPED_RECIPE
+    from rnabert.cli import classify as cli_classify
+
+    assert cli_classify.SHIPPED_RECIPE == SHIPPED_RECIPE
+    head = ClassHead.load()
+    assert head.pool == "+".join(SHIPPED_RECIPE)
+
+
 def test_the_shipped_head_loads_and_gives_the_13_nrc_classes(model):
     head = ClassHead.load()
     assert head.classes == NRC_CLASSES

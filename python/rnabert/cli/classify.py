@@ -11,6 +11,10 @@ from typing import Callable
 
 from .common import CliError, add_plot_option, add_run_options, check_plot
 
+# rnabert.classify.api.SHIPPED_RECIPE, written out so that --help does not import torch (a test
+# keeps the two equal)
+SHIPPED_RECIPE = ("conv", "conv-bases", "conv-bases", "meanmax")
+
 NAME = "classify"
 HELP = (
     "Predict the RNA type of each sequence (the 13 nRC classes with the shipped head) with "
@@ -94,13 +98,14 @@ def add_arguments(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         "--pool",
         nargs="+",
         choices=("conv", "conv-bases", "mean", "meanmax", "attention"),
-        default=["conv", "meanmax"],
+        default=list(SHIPPED_RECIPE),  # the shipped head's recipe
         metavar="KIND",
         help="head kinds (several: trained separately, probabilities averaged): conv "
         "(convolutions over the per-base embeddings and bases), conv-bases (over the bases "
         "alone); mean, meanmax (mean and "
         "maximum), attention (mean and learned attention pools): a classifier on pooled "
-        "embeddings (default: conv meanmax, as the shipped head)",
+        "embeddings; a kind named again is one more head of it, seeded one higher (default: "
+        "conv conv-bases conv-bases meanmax, the shipped head's recipe)",
     )
     t.add_argument(
         "--kmer",
