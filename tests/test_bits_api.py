@@ -173,6 +173,17 @@ def test_composition_shift_flags_a_biased_query(rng):
     np.testing.assert_array_equal(corr.scale, 1.0)  # no composition_sd: no scaling
 
 
+def _min_score_keeps_the_pairs_above_it(seqs, tseqs, head, model, every):
+    """min_score (corrected bits) keeps exactly the pairs of ``every`` at or above it."""
+    cut = float(every.score.min()) + 0.5
+    kept = rnabert.align_many(
+        seqs, targets=tseqs, score="bits", head=head, model=model, composition=True, min_score=cut
+    )
+    assert sorted(zip(kept.i, kept.j)) == sorted(
+        (a, b) for a, b, s in zip(every.i, every.j, every.score) if s >= cut
+    )
+
+
 def test_composition_corrected_bits(rng):
     from rnabert.alignment.composition import composition_shifts
 
@@ -193,13 +204,7 @@ def test_composition_corrected_bits(rng):
     base = rnabert.align_many(seqs, score="bits", head=head, model=model)
     want = base.score - (shifts[0] + shifts[1]) / 2 * head.null.lam / np.log(2)
     np.testing.assert_allclose(within.score, want, rtol=1e-4, atol=1e-3)
-    cut = float(fixed.score.min()) + 0.5
-    kept = rnabert.align_many(
-        seqs, targets=tseqs, score="bits", head=head, model=model, composition=True, min_score=cut
-    )
-    assert sorted(zip(kept.i, kept.j)) == sorted(
-        (a, b) for a, b, s in zip(fixed.i, fixed.j, fixed.score) if s >= cut
-    )
+    _min_score_keeps_the_pairs_above_it(seqs, tseqs, head, model, fixed)
     # a head with a typical spread: a query whose shuffles scatter more is also scaled down
     import dataclasses
 
@@ -219,13 +224,7 @@ def test_composition_corrected_bits(rng):
     raw = head.null.score_of_bits(base.score)
     want = head.null.bits((corr.apply(raw, base.i) + corr.apply(raw, base.j)) / 2)
     np.testing.assert_allclose(within.score, want, rtol=1e-4, atol=1e-3)
-    cut = float(got.score.min()) + 0.5
-    kept = rnabert.align_many(
-        seqs, targets=tseqs, score="bits", head=wide, model=model, composition=True, min_score=cut
-    )
-    assert sorted(zip(kept.i, kept.j)) == sorted(
-        (a, b) for a, b, s in zip(got.i, got.j, got.score) if s >= cut
-    )
+    _min_score_keeps_the_pairs_above_it(seqs, tseqs, wide, model, got)
     with pytest.raises(ValueError, match="needs targets"):
         rnabert.align_many(seqs, score="bits", head=head, model=model, composition=True, top_k=1)
     with pytest.raises(ValueError, match="needs score='bits'"):
